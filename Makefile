@@ -1,0 +1,48 @@
+# therapyinfo: `make run` to see the site, `make test` to run the suite.
+# Every target installs what it needs into .venv first.
+
+PORT ?= 8000
+VENV := .venv
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+# Tests and the local server use throwaway keys; production sets its own.
+TEST_ENV := DJANGO_SECRET_KEY=test-only-insecure-key
+DEV_ENV := DJANGO_DEBUG=on
+
+# The first Python 3.12+ found: pyenv's (honours .python-version), then the usual names.
+PYTHON_FOR_VENV := $(shell for p in "$$(pyenv which python3 2>/dev/null)" python3.13 python3.12 python3; do \
+	[ -n "$$p" ] && command -v "$$p" >/dev/null 2>&1 && \
+	"$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v "$$p"; break; }; done)
+
+.PHONY: run test lint check-python install clean
+
+check-python:
+	@if [ -z "$(PYTHON_FOR_VENV)" ]; then \
+		echo "therapyinfo needs Python 3.12 or newer (Django 6.1 does), and none was found."; \
+		echo "Install one (e.g. 'pyenv install 3.12' or 'apt-get install python3.12 python3.12-venv') and try again."; \
+		exit 1; fi
+
+$(VENV)/.installed: pyproject.toml | check-python
+	@[ -x $(PY) ] || $(PYTHON_FOR_VENV) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check pip==26.3
+	$(PY) -m pip install --quiet --disable-pip-version-check --group dev
+	@touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(DEV_ENV) $(MANAGE) migrate --no-input
+	$(DEV_ENV) $(MANAGE) load_content
+	$(DEV_ENV) $(MANAGE) runserver 127.0.0.1:$(PORT)
+
+test: install
+	$(TEST_ENV) $(MANAGE) collectstatic --no-input --verbosity 0
+	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(TEST_ENV) $(MANAGE) makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) staticfiles db.sqlite3 .pytest_cache

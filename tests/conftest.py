@@ -1,0 +1,40 @@
+"""Shared fixtures: the real content is loaded once per test session, and each
+test runs in a transaction that is rolled back, so tests may change it freely."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from therapyinfo.models import Status, Therapy
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        call_command("load_content", stdout=StringIO())
+
+
+@pytest.fixture
+def ketamine(db):
+    return Therapy.objects.get(slug="ketamine")
+
+
+@pytest.fixture
+def draft_therapy(ketamine):
+    """A copy of ketamine saved as a draft, under its own slug."""
+    draft = Therapy.objects.get(pk=ketamine.pk)
+    draft.pk = None
+    draft.slug = "secret-draft"
+    draft.name = "Secret draft therapy"
+    draft.status = Status.DRAFT
+    draft.save()
+    draft.mechanisms.set(ketamine.mechanisms.all())
+    return draft
+
+
+@pytest.fixture
+def staff_client(client, django_user_model):
+    user = django_user_model.objects.create_superuser("editor", "editor@example.org", "pw-x9!long")
+    client.force_login(user)
+    return client

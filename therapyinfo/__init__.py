@@ -1,0 +1,1 @@
+"""therapyinfo: plain-language information about ketamine and psychedelic therapies."""

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TherapyinfoConfig(AppConfig):
+    name = "therapyinfo"
+    verbose_name = "Therapy information"

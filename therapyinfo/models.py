@@ -1,0 +1,584 @@
+"""The content model: therapies, how they work, their side effects, a
+side-by-side comparison, articles and the references behind them.
+
+Every model has a slug-based natural key so fixtures never depend on
+database ids, and every public model can be kept as a draft until a
+clinical reviewer publishes it.
+"""
+
+import re
+from datetime import date
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+
+
+def add_months(day, months):
+    """The same day of the month `months` later, clamped to the month's end."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for candidate in (day.day, 30, 29, 28):
+        try:
+            return day.replace(year=year, month=month, day=candidate)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable: every month has 28 days")
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    IN_REVIEW = "review", "In review"
+    PUBLISHED = "published", "Published"
+
+
+class PublishableQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=Status.PUBLISHED)
+
+
+# Editors cite a source in Markdown by its slug: "[@murrough-2013]".
+CITATION = re.compile(r"\[@([a-z0-9-]+)\]")
+
+
+def citation_errors(**texts):
+    """{field: message} for every field whose text cites a source that does not exist."""
+    cited = {field: set(CITATION.findall(text or "")) for field, text in texts.items()}
+    wanted = set().union(*cited.values())
+    known = set(Source.objects.filter(slug__in=wanted).values_list("slug", flat=True))
+    return {
+        field: f"Cites {', '.join(sorted(slugs - known))}, but there is no source with that "
+        "slug. Check the spelling, or add the source first."
+        for field, slugs in cited.items()
+        if slugs - known
+    }
+
+
+class SlugManager(models.Manager.from_queryset(PublishableQuerySet)):
+    """Finds records by slug, which is what fixtures refer to."""
+
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+
+class SlugNaturalKey:
+    def natural_key(self):
+        return (self.slug,)
+
+
+class Reviewed(SlugNaturalKey, models.Model):
+    """A page that a clinical reviewer publishes and reviews on a schedule."""
+
+    status = models.CharField(
+        max_length=10,
+        choices=Status,
+        default=Status.DRAFT,
+        help_text="Only published pages are shown to the public.",
+    )
+    last_reviewed = models.DateField(
+        null=True,
+        blank=True,
+        help_text="When a clinical reviewer last checked every fact on this page.",
+    )
+    next_review_due = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Leave empty to set it from the last review date and the "
+        "standard review interval.",
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The clinical reviewer who last checked this page.",
+    )
+
+    objects = SlugManager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.last_reviewed and not self.next_review_due:
+            self.next_review_due = add_months(self.last_reviewed, settings.REVIEW_INTERVAL_MONTHS)
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        if (
+            self.last_reviewed
+            and self.next_review_due
+            and self.next_review_due < self.last_reviewed
+        ):
+            raise ValidationError(
+                {"next_review_due": "The next review cannot be before the last review."}
+            )
+
+    @property
+    def is_published(self):
+        return self.status == Status.PUBLISHED
+
+    @property
+    def review_overdue(self):
+        return bool(self.next_review_due and self.next_review_due < date.today())
+
+
+class Source(SlugNaturalKey, models.Model):
+    """A published study or official document that the site's facts rest on."""
+
+    slug = models.SlugField(unique=True, help_text="Short name, e.g. berman-2000.")
+    authors = models.CharField(
+        max_length=300, help_text="As cited, e.g. 'Berman RM, Cappiello A, et al.'"
+    )
+    title = models.CharField(max_length=300)
+    journal = models.CharField(
+        max_length=200, blank=True, help_text="Journal or publisher, with volume."
+    )
+    year = models.PositiveSmallIntegerField()
+    doi = models.CharField(
+        "DOI",
+        max_length=100,
+        blank=True,
+        help_text="Only a DOI listed as verified in FACTS.md, e.g. 10.1056/NEJMoa2032994.",
+    )
+    url = models.URLField("URL", blank=True, help_text="Used when the source has no DOI.")
+    finding = models.TextField(help_text="What it found, in one or two plain sentences.")
+
+    objects = SlugManager()
+
+    class Meta:
+        ordering = ["authors", "year"]
+
+    def __str__(self):
+        return f"{self.authors.split(',')[0]} {self.year}"
+
+    def get_absolute_url(self):
+        return f"{reverse('sources')}#{self.slug}"
+
+    def clean(self):
+        super().clean()
+        if self.doi.startswith(("http:", "https:", "doi:")):
+            raise ValidationError({"doi": "Enter the bare DOI, e.g. 10.1056/NEJMoa2032994."})
+
+    @property
+    def link(self):
+        return f"https://doi.org/{self.doi}" if self.doi else self.url
+
+
+class GlossaryTerm(SlugNaturalKey, models.Model):
+    slug = models.SlugField(unique=True)
+    term = models.CharField(max_length=100, unique=True)
+    definition = models.TextField(help_text="One or two short, plain sentences.")
+
+    objects = SlugManager()
+
+    class Meta:
+        ordering = ["term"]
+
+    def __str__(self):
+        return self.term
+
+    def get_absolute_url(self):
+        return f"{reverse('glossary')}#{self.slug}"
+
+
+class CrisisResource(SlugNaturalKey, models.Model):
+    """A helpline or emergency number shown on every page."""
+
+    slug = models.SlugField(unique=True)
+    position = models.PositiveSmallIntegerField(
+        default=0, help_text="Lower numbers are listed first."
+    )
+    region = models.CharField(max_length=100, help_text="e.g. 'United States'.")
+    name = models.CharField(max_length=100)
+    phone = models.CharField(max_length=40, blank=True)
+    text = models.CharField(
+        "text message", max_length=40, blank=True, help_text="Number to text, if any."
+    )
+    url = models.URLField("URL", blank=True)
+    description = models.CharField(max_length=300, help_text="Who it is for and when it is open.")
+    as_of = models.DateField(
+        null=True, blank=True, help_text="When these details were last checked."
+    )
+
+    objects = SlugManager()
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.region})"
+
+    def clean(self):
+        super().clean()
+        if not (self.phone or self.text or self.url):
+            raise ValidationError("Give at least a phone number, a text number or a URL.")
+
+
+class Mechanism(SlugNaturalKey, models.Model):
+    """How a drug acts in the brain; one mechanism can be shared by therapies."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=100, help_text="e.g. 'Blocking NMDA receptors'.")
+    target = models.CharField(max_length=100, help_text="e.g. 'NMDA receptor'.")
+    action = models.CharField(max_length=100, help_text="e.g. 'blocks (antagonist)'.")
+    summary = models.TextField(help_text="Plain words, short sentences.")
+    detail = models.TextField(blank=True, help_text="Markdown.")
+    sources = models.ManyToManyField(Source, blank=True, related_name="mechanisms")
+
+    objects = SlugManager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+ONSET_ERROR = "The soonest onset cannot be later than the latest onset."
+DURATION_ERROR = "The shortest duration cannot be longer than the longest."
+
+
+class Therapy(Reviewed):
+    slug = models.SlugField(unique=True, help_text="Part of the page address.")
+    position = models.PositiveSmallIntegerField(
+        default=0, help_text="Order of the therapy in lists and comparison columns."
+    )
+    name = models.CharField(max_length=100, unique=True)
+    short_name = models.CharField(max_length=30, help_text="Used in table headings.")
+    drug_class = models.CharField(max_length=100, help_text="e.g. 'Dissociative anaesthetic'.")
+    summary = models.TextField(help_text="Two or three short sentences for patients.")
+    body = models.TextField(
+        blank=True, help_text="Markdown: how it works and what to expect, for patients."
+    )
+    evidence = models.TextField(
+        help_text="Markdown: what the main studies found. Cite a source by its slug, "
+        "e.g. [@murrough-2013]; it must also be in this therapy's sources."
+    )
+    questions_to_ask = models.TextField(
+        help_text="Questions a patient could ask their doctor, one per line."
+    )
+    how_given = models.TextField(help_text="How and where it is given.")
+    typical_course = models.TextField(help_text="How many sessions, how often.")
+    onset_min_hours = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Soonest relief usually starts, in hours after a dose. "
+        "Leave both onset fields empty when the evidence does not say.",
+    )
+    onset_max_hours = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Latest relief usually starts, in hours after a dose."
+    )
+    duration_min_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Shortest time relief usually lasts, in days. "
+        "Leave both duration fields empty when the evidence does not say.",
+    )
+    duration_max_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Longest time relief usually lasts, in days."
+    )
+    timeline_note = models.TextField(
+        help_text="What the onset and duration figures are based on, in plain words."
+    )
+    regulatory_status = models.TextField(help_text="Legal and approval status.")
+    regulatory_as_of = models.DateField(
+        help_text="Date the legal and approval status was last checked."
+    )
+    mechanisms = models.ManyToManyField(Mechanism, related_name="therapies")
+    sources = models.ManyToManyField(Source, blank=True, related_name="therapies")
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name_plural = "therapies"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    onset_min_hours__isnull=False,
+                    onset_max_hours__isnull=False,
+                    onset_min_hours__lte=F("onset_max_hours"),
+                )
+                | Q(onset_min_hours__isnull=True, onset_max_hours__isnull=True),
+                name="therapy_onset_range_valid",
+                violation_error_message=ONSET_ERROR,
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    duration_min_days__isnull=False,
+                    duration_max_days__isnull=False,
+                    duration_min_days__lte=F("duration_max_days"),
+                )
+                | Q(duration_min_days__isnull=True, duration_max_days__isnull=True),
+                name="therapy_duration_range_valid",
+                violation_error_message=DURATION_ERROR,
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("therapy", args=[self.slug])
+
+    def clean(self):
+        super().clean()
+        errors = citation_errors(body=self.body, evidence=self.evidence)
+        for low, high, message in [
+            ("onset_min_hours", "onset_max_hours", ONSET_ERROR),
+            ("duration_min_days", "duration_max_days", DURATION_ERROR),
+        ]:
+            low_value, high_value = getattr(self, low), getattr(self, high)
+            if (low_value is None) != (high_value is None):
+                errors[low] = "Fill in both ends of the range, or leave both empty."
+            elif low_value is not None and low_value > high_value:
+                errors[low] = message
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def question_list(self):
+        return [line.strip() for line in self.questions_to_ask.splitlines() if line.strip()]
+
+
+class Frequency(models.TextChoices):
+    VERY_COMMON = "very-common", "Very common (more than 1 in 10)"
+    COMMON = "common", "Common (up to 1 in 10)"
+    UNCOMMON = "uncommon", "Less common"
+    RARE = "rare", "Rare"
+
+
+class Severity(models.TextChoices):
+    MILD = "mild", "Usually mild"
+    MODERATE = "moderate", "Can be distressing"
+    SERIOUS = "serious", "Serious: get help"
+
+
+class SideEffect(SlugNaturalKey, models.Model):
+    slug = models.SlugField(unique=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    name = models.CharField(max_length=100, unique=True)
+    summary = models.TextField(help_text="What it feels like, in plain words.")
+
+    objects = SlugManager()
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class TherapySideEffectManager(models.Manager):
+    def get_by_natural_key(self, therapy_slug, side_effect_slug):
+        return self.get(therapy__slug=therapy_slug, side_effect__slug=side_effect_slug)
+
+
+class TherapySideEffect(models.Model):
+    """How one side effect shows up with one therapy."""
+
+    therapy = models.ForeignKey(Therapy, on_delete=models.CASCADE, related_name="side_effects")
+    side_effect = models.ForeignKey(
+        SideEffect, on_delete=models.PROTECT, related_name="therapy_rows"
+    )
+    frequency = models.CharField(max_length=12, choices=Frequency)
+    severity = models.CharField(max_length=10, choices=Severity)
+    how_long = models.CharField(
+        max_length=200, help_text="How long it usually lasts, e.g. 'Gone within 2 hours'."
+    )
+    what_helps = models.TextField(blank=True)
+    when_to_get_help = models.TextField(blank=True)
+    source = models.ForeignKey(
+        Source, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = TherapySideEffectManager()
+
+    class Meta:
+        ordering = ["therapy", "side_effect"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["therapy", "side_effect"],
+                name="one_row_per_therapy_side_effect",
+                violation_error_message="This therapy already lists this side effect.",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.side_effect} with {self.therapy}"
+
+    def get_absolute_url(self):
+        return f"{self.therapy.get_absolute_url()}#side-effects"
+
+    def natural_key(self):
+        return self.therapy.natural_key() + self.side_effect.natural_key()
+
+    natural_key.dependencies = ["therapyinfo.therapy", "therapyinfo.sideeffect"]
+
+
+class Comparison(Reviewed):
+    slug = models.SlugField(unique=True)
+    title = models.CharField(max_length=200)
+    summary = models.TextField()
+    therapies = models.ManyToManyField(
+        Therapy,
+        related_name="comparisons",
+        help_text="Columns of the table, in the therapies' own order.",
+    )
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("comparison", args=[self.slug])
+
+
+class ComparisonRowManager(models.Manager):
+    def get_by_natural_key(self, comparison_slug, slug):
+        return self.get(comparison__slug=comparison_slug, slug=slug)
+
+
+class ComparisonRow(models.Model):
+    comparison = models.ForeignKey(Comparison, on_delete=models.CASCADE, related_name="rows")
+    position = models.PositiveSmallIntegerField(default=0)
+    slug = models.SlugField(help_text="e.g. 'onset'. Unique within the comparison.")
+    aspect = models.CharField(max_length=100, help_text="Row heading, e.g. 'How soon it helps'.")
+
+    objects = ComparisonRowManager()
+
+    class Meta:
+        ordering = ["comparison", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["comparison", "slug"],
+                name="unique_row_slug_per_comparison",
+                violation_error_message="This comparison already has a row with this slug.",
+            )
+        ]
+
+    def __str__(self):
+        return self.aspect
+
+    def natural_key(self):
+        return self.comparison.natural_key() + (self.slug,)
+
+    natural_key.dependencies = ["therapyinfo.comparison"]
+
+
+class ComparisonCellManager(models.Manager):
+    def get_by_natural_key(self, comparison_slug, row_slug, therapy_slug):
+        return self.get(
+            row__comparison__slug=comparison_slug,
+            row__slug=row_slug,
+            therapy__slug=therapy_slug,
+        )
+
+
+class ComparisonCell(models.Model):
+    row = models.ForeignKey(ComparisonRow, on_delete=models.CASCADE, related_name="cells")
+    therapy = models.ForeignKey(Therapy, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(help_text="Plain words; keep it to a sentence or two.")
+
+    objects = ComparisonCellManager()
+
+    class Meta:
+        ordering = ["row", "therapy"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["row", "therapy"],
+                name="one_cell_per_row_and_therapy",
+                violation_error_message="This row already has a cell for this therapy.",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.row}: {self.therapy.short_name}"
+
+    def natural_key(self):
+        return self.row.natural_key() + self.therapy.natural_key()
+
+    natural_key.dependencies = ["therapyinfo.comparisonrow", "therapyinfo.therapy"]
+
+
+class Article(Reviewed):
+    slug = models.SlugField(unique=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    title = models.CharField(max_length=200)
+    summary = models.TextField(help_text="Two or three short sentences; also the page description.")
+    therapies = models.ManyToManyField(Therapy, blank=True, related_name="articles")
+    sources = models.ManyToManyField(Source, blank=True, related_name="articles")
+
+    class Meta:
+        ordering = ["position", "title"]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("article", args=[self.slug])
+
+
+class ArticleSectionManager(models.Manager):
+    def get_by_natural_key(self, article_slug, anchor):
+        return self.get(article__slug=article_slug, anchor=anchor)
+
+
+class ArticleSection(models.Model):
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="sections")
+    position = models.PositiveSmallIntegerField(default=0)
+    heading = models.CharField(max_length=200)
+    anchor = models.SlugField(help_text="Part of the link to this section.")
+    body = models.TextField(
+        help_text="Markdown. Cite a source by its slug, e.g. [@murrough-2013]; "
+        "it must also be in the article's sources."
+    )
+
+    objects = ArticleSectionManager()
+
+    class Meta:
+        ordering = ["article", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "anchor"],
+                name="unique_section_anchor_per_article",
+                violation_error_message="This article already has a section with this anchor.",
+            )
+        ]
+
+    def __str__(self):
+        return self.heading
+
+    def get_absolute_url(self):
+        return f"{self.article.get_absolute_url()}#{self.anchor}"
+
+    def clean(self):
+        super().clean()
+        if errors := citation_errors(body=self.body):
+            raise ValidationError(errors)
+
+    def natural_key(self):
+        return self.article.natural_key() + (self.anchor,)
+
+    natural_key.dependencies = ["therapyinfo.article"]
+
+
+class ContentVersion(models.Model):
+    """One row whose timestamp changes with any content save or delete.
+
+    Page caches key on it, so an edit on one app server is seen by all of
+    them without a shared purge (see DESIGN.md, "Caching").
+    """
+
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return f"Content as of {self.changed_at:%Y-%m-%d %H:%M:%S.%f}"

@@ -1,0 +1,46 @@
+"""Reading `?therapies=ketamine,lsd` on the comparison page.
+
+Each mistake gets its own message, written for the person who typed or
+followed the link, so the 400 page can tell them how to fix it.
+"""
+
+MAX_COLUMNS = 4
+MIN_COLUMNS = 2
+
+
+class SelectionError(ValueError):
+    pass
+
+
+def parse_selection(raw, available):
+    """Return the chosen therapies, in the order asked for.
+
+    `raw` is the query-string value (None when absent: every therapy);
+    `available` the comparison's published therapies.
+    """
+    if raw is None:
+        return list(available)
+    by_slug = {therapy.slug: therapy for therapy in available}
+    slugs = [part.strip() for part in raw.split(",")]
+    if any(not slug for slug in slugs):
+        raise SelectionError(
+            "The list of therapies has an empty name in it. Separate names with "
+            "single commas, for example ?therapies=ketamine,lsd."
+        )
+    if len(slugs) > MAX_COLUMNS:
+        raise SelectionError(
+            f"You asked for {len(slugs)} therapies. The table can show at most {MAX_COLUMNS}."
+        )
+    unknown = [slug for slug in slugs if slug not in by_slug]
+    if unknown:
+        raise SelectionError(
+            f"This comparison has no therapy called {', '.join(repr(s[:40]) for s in unknown)}."
+        )
+    repeated = sorted({slug for slug in slugs if slugs.count(slug) > 1})
+    if repeated:
+        raise SelectionError(f"{', '.join(repeated)} is listed more than once.")
+    if len(slugs) < MIN_COLUMNS:
+        raise SelectionError(
+            f"Choose at least {MIN_COLUMNS} therapies to compare them side by side."
+        )
+    return [by_slug[slug] for slug in slugs]

@@ -1,0 +1,222 @@
+"""Template filters that turn editors' text into safe, readable HTML.
+
+`markdown` is the only way Markdown reaches a page: it renders and
+sanitises with nh3 (an allow-list, so anything not named here is dropped).
+`cite` then links citations like [@murrough-2013] to the page's numbered
+sources list. The plain-word filters keep number formatting out of the
+templates.
+"""
+
+import re
+from functools import lru_cache
+
+import markdown as markdown_lib
+import nh3
+from django import template
+from django.utils.safestring import mark_safe
+
+from therapyinfo.models import CITATION
+
+register = template.Library()
+
+ALLOWED_TAGS = {
+    "h2", "h3", "h4", "p", "ul", "ol", "li", "a", "em", "strong", "code",
+    "blockquote", "table", "thead", "tbody", "tr", "th", "td", "br",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
+ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
+
+# Split sanitised HTML into tags and text, so citations are only ever
+# looked for in text and never inside an attribute.
+TAG = re.compile(r"(<[^>]*>)")
+# Pages own their <h1>; a "# Heading" in Markdown becomes an <h2> and
+# anything deeper than <h4> becomes an <h4>.
+HEADING_LEVEL = re.compile(r"<(/?)h([1-6])\b")
+# Text inside these elements is left alone: a link cannot hold a link,
+# and code is shown exactly as written.
+NO_CITATIONS_INSIDE = {"a", "code"}
+
+
+def link_citations(html, numbers):
+    """Turn each "[@slug]" into a link to that source's place in the list."""
+
+    def link(match):
+        number = numbers.get(match[1])
+        if number is None:  # validation keeps this from happening; never show raw syntax
+            return ""
+        return f'<a href="#source-{number}" class="cite">[{number}]</a>'
+
+    parts = TAG.split(html)
+    open_count = 0
+    for index, part in enumerate(parts):
+        if index % 2:  # a tag
+            name = part.strip("</>").split()[0].lower() if part.strip("</>") else ""
+            if name in NO_CITATIONS_INSIDE:
+                open_count += -1 if part.startswith("</") else 1
+        elif part and not open_count:
+            parts[index] = CITATION.sub(link, part)
+    return "".join(parts)
+
+
+@lru_cache(maxsize=1024)
+def render_markdown(text, shift=0):
+    """Markdown to sanitised HTML; cached per process.
+
+    `shift` moves headings down a level, for text under the page's own <h2>.
+    """
+    html = markdown_lib.markdown(text, extensions=["tables", "sane_lists"])
+    html = HEADING_LEVEL.sub(lambda m: f"<{m[1]}h{min(max(int(m[2]), 2) + shift, 4)}", html)
+    clean = nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=ALLOWED_URL_SCHEMES,
+        link_rel=None,
+    )
+    return mark_safe(clean)
+
+
+@register.filter(name="markdown", is_safe=True)
+def markdown_filter(text, top_heading=2):
+    """`{{ body|markdown }}`; `{{ body|markdown:3 }}` when the text sits under an
+    <h2>, so its own "## Heading" becomes an <h3>."""
+    if not text:
+        return ""
+    return render_markdown(str(text), max(int(top_heading) - 2, 0))
+
+
+@register.filter(is_safe=True)
+def cite(html, sources):
+    """`{{ body|markdown|cite:sources }}`: number citations by the page's source list."""
+    numbers = {source.slug: number for number, source in enumerate(sources, start=1)}
+    return mark_safe(link_citations(str(html), numbers))
+
+
+@register.filter
+def tel(number):
+    """A phone number as a tel: or sms: link target: digits and a leading +."""
+    number = str(number or "").strip()
+    digits = re.sub(r"\D", "", number)
+    return ("+" if number.startswith("+") else "") + digits
+
+
+def _plural(count, unit):
+    return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
+
+
+def _as_int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _days_in_units(days):
+    """(count, unit) in the largest unit a person would use."""
+    if days < 14:
+        return days, "day"
+    if days < 60:
+        return round(days / 7), "week"
+    if days < 365:
+        return round(days / 30), "month"
+    return round(days / 365), "year"
+
+
+def _hours_in_units(hours):
+    if hours < 24:
+        return hours, "hour"
+    return _days_in_units(round(hours / 24))
+
+
+def _words(amount, unit):
+    return "about " + _plural(amount, unit)
+
+
+def _range_in_words(low, high):
+    """'about 2 hours', 'about 2 to 24 hours' or 'from about 2 hours to about 3 days'."""
+    (low_amount, low_unit), (high_amount, high_unit) = low, high
+    if (low_amount, low_unit) == (high_amount, high_unit):
+        return _words(low_amount, low_unit)
+    if low_unit == high_unit:
+        return f"about {low_amount} to {_plural(high_amount, high_unit)}"
+    return f"from {_words(low_amount, low_unit)} to {_words(high_amount, high_unit)}"
+
+
+@register.filter
+def hours_to_words(hours):
+    """6 -> 'about 6 hours', 24 -> 'about 1 day', 0 -> 'less than an hour'."""
+    hours = _as_int(hours)
+    if hours is None:
+        return ""
+    if hours < 1:
+        return "less than an hour"
+    return _words(*_hours_in_units(hours))
+
+
+@register.filter
+def days_to_words(days):
+    """3 -> 'about 3 days', 21 -> 'about 3 weeks', 90 -> 'about 3 months'."""
+    days = _as_int(days)
+    if days is None:
+        return ""
+    if days < 1:
+        return "less than a day"
+    return _words(*_days_in_units(days))
+
+
+@register.simple_tag
+def hours_range(low, high):
+    """The onset range of a therapy in words, e.g. 'about 2 to 24 hours'."""
+    low, high = _as_int(low), _as_int(high)
+    if low is None or high is None:
+        return ""
+    if low < 1:
+        return f"within {hours_to_words(high)}" if high >= 1 else "less than an hour"
+    return _range_in_words(_hours_in_units(low), _hours_in_units(high))
+
+
+@register.simple_tag
+def days_range(low, high):
+    """The duration range of a therapy in words, e.g. 'about 3 to 7 days'."""
+    low, high = _as_int(low), _as_int(high)
+    if low is None or high is None:
+        return ""
+    if low < 1:
+        return f"up to {days_to_words(high)}" if high >= 1 else "less than a day"
+    return _range_in_words(_days_in_units(low), _days_in_units(high))
+
+
+@register.filter
+def side_effect_groups(entries):
+    """Split a therapy's side effects into the three groups a patient needs:
+    serious (get help), common and less common."""
+    groups = {"serious": [], "common": [], "less_common": []}
+    for entry in entries:
+        if entry.severity == "serious":
+            groups["serious"].append(entry)
+        elif entry.frequency in ("very-common", "common"):
+            groups["common"].append(entry)
+        else:
+            groups["less_common"].append(entry)
+    return groups
+
+
+@register.simple_tag
+def selection_links(available, columns):
+    """Links for each pair of therapies, for the comparison page.
+
+    Each item has `label`, `query` (for ?therapies=) and `current`.
+    """
+    chosen = [therapy.slug for therapy in columns]
+    links = []
+    for index, first in enumerate(available):
+        for second in available[index + 1 :]:
+            slugs = [first.slug, second.slug]
+            links.append(
+                {
+                    "label": f"{first.short_name} and {second.short_name} only",
+                    "query": ",".join(slugs),
+                    "current": chosen == slugs,
+                }
+            )
+    return links

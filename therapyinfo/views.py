@@ -1,0 +1,184 @@
+"""Public pages. Each view asks only for published records and fetches
+related rows up front, so a page's query count does not grow with its content."""
+
+from django.db import connection
+from django.db.models import Prefetch
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+from .models import (
+    Article,
+    ArticleSection,
+    Comparison,
+    ComparisonRow,
+    GlossaryTerm,
+    Source,
+    Therapy,
+    TherapySideEffect,
+)
+from .selection import SelectionError, parse_selection
+
+DEFAULT_COMPARISON = "ketamine-vs-psychedelics"
+
+
+@require_safe
+def home(request):
+    return render(
+        request,
+        "therapyinfo/home.html",
+        {
+            "therapies": Therapy.objects.published(),
+            "articles": Article.objects.published(),
+            "comparisons": Comparison.objects.published(),
+        },
+    )
+
+
+@require_safe
+def article_detail(request, slug):
+    article = get_object_or_404(
+        Article.objects.published().prefetch_related(
+            Prefetch("sections", queryset=ArticleSection.objects.order_by("position", "id")),
+            "sources",
+            Prefetch("therapies", queryset=Therapy.objects.published()),
+        ),
+        slug=slug,
+    )
+    return render(
+        request,
+        "therapyinfo/article_detail.html",
+        {"article": article, "sources": list(article.sources.all())},
+    )
+
+
+@require_safe
+def therapy_detail(request, slug):
+    therapy = get_object_or_404(
+        Therapy.objects.published().prefetch_related(
+            "mechanisms",
+            "sources",
+            Prefetch(
+                "side_effects",
+                queryset=TherapySideEffect.objects.select_related("side_effect", "source"),
+            ),
+            Prefetch("articles", queryset=Article.objects.published()),
+            Prefetch("comparisons", queryset=Comparison.objects.published()),
+        ),
+        slug=slug,
+    )
+    return render(
+        request,
+        "therapyinfo/therapy_detail.html",
+        {"therapy": therapy, "sources": list(therapy.sources.all())},
+    )
+
+
+@require_safe
+def comparison_detail(request, slug=DEFAULT_COMPARISON):
+    comparison = get_object_or_404(
+        Comparison.objects.published().prefetch_related(
+            Prefetch("therapies", queryset=Therapy.objects.published()),
+            Prefetch("rows", queryset=ComparisonRow.objects.prefetch_related("cells")),
+        ),
+        slug=slug,
+    )
+    available = list(comparison.therapies.all())
+    try:
+        columns = parse_selection(request.GET.get("therapies"), available)
+    except SelectionError as error:
+        return render(
+            request,
+            "therapyinfo/comparison_error.html",
+            {"comparison": comparison, "error": error, "available": available},
+            status=400,
+        )
+    column_ids = [therapy.pk for therapy in columns]
+    table = [
+        (row, [cells.get(therapy_id) for therapy_id in column_ids])
+        for row in comparison.rows.all()
+        for cells in [{cell.therapy_id: cell for cell in row.cells.all()}]
+    ]
+    side_effect_rows = side_effect_table(column_ids)
+    return render(
+        request,
+        "therapyinfo/comparison_detail.html",
+        {
+            "comparison": comparison,
+            "columns": columns,
+            "available": available,
+            "table": table,
+            "side_effect_rows": side_effect_rows,
+            "is_subset": len(columns) != len(available),
+        },
+    )
+
+
+def side_effect_table(therapy_ids):
+    """One row per side effect, one cell per therapy (None where it is not listed)."""
+    rows = {}
+    for entry in (
+        TherapySideEffect.objects.filter(therapy_id__in=therapy_ids)
+        .select_related("side_effect")
+        .order_by("side_effect__position", "side_effect__name")
+    ):
+        cells = rows.setdefault(entry.side_effect, {})
+        cells[entry.therapy_id] = entry
+    return [
+        (side_effect, [cells.get(therapy_id) for therapy_id in therapy_ids])
+        for side_effect, cells in rows.items()
+    ]
+
+
+@require_safe
+def glossary(request):
+    return render(request, "therapyinfo/glossary.html", {"terms": GlossaryTerm.objects.all()})
+
+
+@require_safe
+def sources(request):
+    return render(request, "therapyinfo/sources.html", {"sources": Source.objects.all()})
+
+
+@require_safe
+def about(request):
+    return render(request, "therapyinfo/about.html")
+
+
+@require_safe
+def robots_txt(request):
+    lines = [
+        "User-agent: *",
+        "Disallow: /" + reverse("admin:index").lstrip("/"),
+        f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
+
+
+@never_cache
+@require_safe
+def healthz(request):
+    """200 when the database answers, 503 when it does not. Says nothing else."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:
+        return JsonResponse({"status": "unavailable"}, status=503)
+    return JsonResponse({"status": "ok"})
+
+
+def bad_request(request, exception=None):
+    return render(request, "400.html", status=400)
+
+
+def page_not_found(request, exception=None):
+    return render(request, "404.html", status=404)
+
+
+def server_error(request):
+    # Render without the request context: the database may be what failed.
+    from django.template import loader
+
+    return HttpResponse(loader.get_template("500.html").render(), status=500)
