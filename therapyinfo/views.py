@@ -5,6 +5,7 @@ from django.db import connection
 from django.db.models import Prefetch
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.template import loader
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -96,11 +97,7 @@ def comparison_detail(request, slug=DEFAULT_COMPARISON):
             status=400,
         )
     column_ids = [therapy.pk for therapy in columns]
-    table = [
-        (row, [cells.get(therapy_id) for therapy_id in column_ids])
-        for row in comparison.rows.all()
-        for cells in [{cell.therapy_id: cell for cell in row.cells.all()}]
-    ]
+    table = [(row, aligned(row.cells.all(), column_ids)) for row in comparison.rows.all()]
     side_effect_rows = side_effect_table(column_ids)
     return render(
         request,
@@ -116,19 +113,24 @@ def comparison_detail(request, slug=DEFAULT_COMPARISON):
     )
 
 
+def aligned(entries, therapy_ids):
+    """One entry per column, in column order: None where a therapy has none."""
+    by_therapy = {entry.therapy_id: entry for entry in entries}
+    return [by_therapy.get(therapy_id) for therapy_id in therapy_ids]
+
+
 def side_effect_table(therapy_ids):
-    """One row per side effect, one cell per therapy (None where it is not listed)."""
-    rows = {}
-    for entry in (
+    """One row per side effect, one entry per therapy (None where it is not listed)."""
+    by_side_effect = {}
+    entries = (
         TherapySideEffect.objects.filter(therapy_id__in=therapy_ids)
         .select_related("side_effect")
         .order_by("side_effect__position", "side_effect__name")
-    ):
-        cells = rows.setdefault(entry.side_effect, {})
-        cells[entry.therapy_id] = entry
+    )
+    for entry in entries:
+        by_side_effect.setdefault(entry.side_effect, []).append(entry)
     return [
-        (side_effect, [cells.get(therapy_id) for therapy_id in therapy_ids])
-        for side_effect, cells in rows.items()
+        (side_effect, aligned(rows, therapy_ids)) for side_effect, rows in by_side_effect.items()
     ]
 
 
@@ -178,7 +180,5 @@ def page_not_found(request, exception=None):
 
 
 def server_error(request):
-    # Render without the request context: the database may be what failed.
-    from django.template import loader
-
+    # Rendered without the request context: the database may be what failed.
     return HttpResponse(loader.get_template("500.html").render(), status=500)
