@@ -64,9 +64,22 @@ def render_grades(obj, targets):
     )
 
 
+class ContentForm(forms.ModelForm):
+    """Browsers send text areas with Windows line endings; store plain newlines,
+    so a save changes only what the editor changed (in history and in exports)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, value in cleaned.items():
+            if isinstance(value, str):
+                cleaned[name] = value.replace("\r\n", "\n")
+        return cleaned
+
+
 class ContentAdmin(SimpleHistoryAdmin):
     """Every content model: revision history, and reading grades for its text."""
 
+    form = ContentForm
     readability_targets = {}
 
     class Media:
@@ -106,10 +119,12 @@ class ReviewStateFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ReviewedForm(forms.ModelForm):
-    """The change form of a page. `can_publish` is set per request by the admin."""
+class ReviewedForm(ContentForm):
+    """The change form of a page. `can_publish` and `can_review` are set per
+    request by the admin."""
 
     can_publish = False
+    can_review = False
     mark_reviewed = forms.BooleanField(
         required=False,
         label="Mark as reviewed today",
@@ -119,6 +134,8 @@ class ReviewedForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if not self.can_review:
+            self.fields.pop("mark_reviewed", None)
         if "status" in self.fields and not self.can_publish and not self.published_now():
             self.fields["status"].choices = [
                 choice
@@ -161,7 +178,11 @@ class ReviewedAdmin(ContentAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
-        return type(form.__name__, (form,), {"can_publish": self.has_publish_permission(request)})
+        permissions = {
+            "can_publish": self.has_publish_permission(request),
+            "can_review": self.has_review_permission(request),
+        }
+        return type(form.__name__, (form,), permissions)
 
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)
@@ -224,6 +245,7 @@ class ReviewedAdmin(ContentAdmin):
 
 
 class TherapySideEffectInline(admin.TabularInline):
+    form = ContentForm
     model = models.TherapySideEffect
     extra = 0
     autocomplete_fields = ["side_effect", "source"]
@@ -299,6 +321,7 @@ class TherapySideEffectAdmin(ContentAdmin):
 
 
 class ComparisonRowInline(admin.TabularInline):
+    form = ContentForm
     model = models.ComparisonRow
     extra = 0
     fields = ["position", "aspect", "slug"]
@@ -307,6 +330,7 @@ class ComparisonRowInline(admin.TabularInline):
 
 
 class ComparisonCellInline(admin.TabularInline):
+    form = ContentForm
     model = models.ComparisonCell
     extra = 0
     fields = ["therapy", "text"]
@@ -349,6 +373,7 @@ class ComparisonCellAdmin(ContentAdmin):
 
 
 class ArticleSectionInline(admin.StackedInline):
+    form = ContentForm
     model = models.ArticleSection
     extra = 0
     fields = [("position", "heading", "anchor"), "body", "reading_grade"]
