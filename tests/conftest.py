@@ -42,7 +42,8 @@ def staff_client(client, django_user_model):
 
 
 def member_of(django_user_model, username, group_name):
-    user = django_user_model.objects.create_user(username, password="pw-x9!long", is_staff=True)
+    # No password: tests sign in with force_login, and hashing one is slow.
+    user = django_user_model.objects.create_user(username, is_staff=True)
     user.groups.add(Group.objects.get(name=group_name))
     return user
 
