@@ -36,6 +36,12 @@ def test_export_load_into_an_empty_database_export_again_is_byte_identical(tmp_p
     assert export(tmp_path / "second") == first
 
 
+def test_exporting_the_committed_fixtures_reproduces_them_exactly(tmp_path):
+    exported = export(tmp_path)
+    for name, content in exported.items():
+        assert content == (FIXTURES / name).read_bytes(), f"{name} differs from fixtures/"
+
+
 def test_export_format_natural_keys_no_ids_no_history(tmp_path):
     exported = export(tmp_path)
     text = exported["therapy_side_effects.json"].decode("utf-8")

@@ -71,7 +71,7 @@ def test_a_change_is_recorded_with_who_and_what_and_shown_as_a_difference(
     assert latest.history_user == reviewer
     assert latest.history_type == "~"
     delta = latest.diff_against(latest.prev_record)
-    assert "typical_course" in delta.changed_fields
+    assert delta.changed_fields == ["typical_course"]
     html = client.get(history_url(ketamine)).content.decode()
     assert "Six infusions over three weeks." in html
     assert old_course[:40] in html
