@@ -118,3 +118,12 @@ def test_editor_cannot_publish_by_restoring_a_published_version(client, reviewer
     assert restore(client, ketamine, published).status_code == 302
     ketamine.refresh_from_db()
     assert ketamine.status == Status.PUBLISHED
+
+
+def test_history_and_change_pages_have_no_inline_styles(client, reviewer, ketamine):
+    """The strict CSP (style-src 'self') would block them."""
+    client.force_login(reviewer)
+    edit(client, ketamine, typical_course="Six infusions over three weeks.")
+    for url in (history_url(ketamine), change_url(ketamine)):
+        html = client.get(url).content.decode()
+        assert " style=" not in html and "<style" not in html, url

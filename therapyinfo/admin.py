@@ -80,6 +80,7 @@ class ContentAdmin(SimpleHistoryAdmin):
     """Every content model: revision history, and reading grades for its text."""
 
     form = ContentForm
+    object_history_list_template = "admin/history_list.html"
     readability_targets = {}
 
     class Media:
