@@ -303,3 +303,25 @@ def test_dangerous_markdown_saved_in_admin_never_reaches_visitors(
     assert "Safe words." in html and "More words." in html
     assert marker not in html
     assert "<script>alert" not in html
+
+
+def test_reviewer_entering_a_review_date_moves_the_due_date_and_signs_it(
+    client, reviewer, ketamine
+):
+    client.force_login(reviewer)
+    response = post_change(client, ketamine, last_reviewed="2026-10-01")
+    assert response.status_code == 302
+    ketamine.refresh_from_db()
+    assert ketamine.last_reviewed == date(2026, 10, 1)
+    assert ketamine.next_review_due == date(2027, 10, 1)
+    assert ketamine.reviewed_by == reviewer
+
+
+def test_reading_grade_counts_only_the_words_a_visitor_reads():
+    from therapyinfo.readability import plain_text, reading_grade
+
+    assert plain_text("## Heading\n\nShort words [@murrough-2013], **bold**.") == (
+        "Heading\nShort words , bold."
+    )
+    assert reading_grade("") is None
+    assert reading_grade("The cat sat. The dog ran.") < 8

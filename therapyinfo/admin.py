@@ -12,7 +12,7 @@ permission a save can never make a page published, and without
 posts.
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 from django import forms
 from django.conf import settings
@@ -40,27 +40,13 @@ def render_grades(obj, targets):
     """The reading grade of each text field, flagged when above its target."""
     if obj is None or obj.pk is None:
         return "Shown after the first save."
+    items = (
+        ("readability__above" if grade.above_target else "readability__ok", grade.label, grade)
+        for grade in grades(obj, targets)
+    )
     return format_html(
         '<ul class="readability">{}</ul>',
-        format_html_join(
-            "",
-            '<li class="{}">{}: {}</li>',
-            (
-                (
-                    "readability__above" if grade.above_target else "readability__ok",
-                    grade.label,
-                    "no text yet"
-                    if grade.grade is None
-                    else f"grade {grade.grade} (target {grade.target} or below)"
-                    + (
-                        ". Above target: try shorter sentences and everyday words."
-                        if grade.above_target
-                        else ""
-                    ),
-                )
-                for grade in grades(obj, targets)
-            ),
-        ),
+        format_html_join("", '<li class="{}">{}: {}</li>', items),
     )
 
 
@@ -110,7 +96,7 @@ class ReviewStateFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         today = date.today()
-        horizon = date.fromordinal(today.toordinal() + DUE_SOON_DAYS)
+        horizon = today + timedelta(days=DUE_SOON_DAYS)
         if self.value() == "overdue":
             return queryset.filter(next_review_due__lt=today)
         if self.value() == "due-soon":
@@ -216,6 +202,9 @@ class ReviewedAdmin(ContentAdmin):
             self.set_reviewed(obj, request.user)
         elif stored is None or obj.last_reviewed != stored.last_reviewed:
             obj.reviewed_by = request.user if obj.last_reviewed else None
+            if stored and obj.last_reviewed and obj.next_review_due == stored.next_review_due:
+                # A new review date with the old due date: move the due date on too.
+                obj.next_review_due = None  # Reviewed.save() sets it from the interval
         super().save_model(request, obj, form, change)
 
     @staticmethod

@@ -26,6 +26,14 @@ class Grade:
     def above_target(self):
         return self.grade is not None and self.grade > self.target
 
+    def __str__(self):
+        if self.grade is None:
+            return "no text yet"
+        text = f"grade {self.grade} (target {self.target} or below)"
+        if self.above_target:
+            text += ". Above target: try shorter sentences and everyday words."
+        return text
+
 
 def plain_text(text):
     return strip_tags(markdown.markdown(CITATION.sub("", text or ""))).strip()
