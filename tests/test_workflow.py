@@ -190,7 +190,7 @@ def test_published_pages_have_no_banner_and_are_private_only_for_staff(client, e
 def test_staff_without_content_permissions_get_404_for_drafts(
     client, django_user_model, draft_therapy
 ):
-    user = django_user_model.objects.create_user("helpdesk", password="pw-x9!long", is_staff=True)
+    user = django_user_model.objects.create_user("helpdesk", is_staff=True)
     client.force_login(user)
     assert client.get(draft_therapy.get_absolute_url()).status_code == 404
 
