@@ -4,6 +4,7 @@ test runs in a transaction that is rolled back, so tests may change it freely.""
 from io import StringIO
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 
 from therapyinfo.models import Status, Therapy
@@ -38,3 +39,22 @@ def staff_client(client, django_user_model):
     user = django_user_model.objects.create_superuser("editor", "editor@example.org", "pw-x9!long")
     client.force_login(user)
     return client
+
+
+def member_of(django_user_model, username, group_name):
+    # No password: tests sign in with force_login, and hashing one is slow.
+    user = django_user_model.objects.create_user(username, is_staff=True)
+    user.groups.add(Group.objects.get(name=group_name))
+    return user
+
+
+@pytest.fixture
+def editor(db, django_user_model):
+    """A staff user in the "Content editor" group (made by a data migration)."""
+    return member_of(django_user_model, "ed", "Content editor")
+
+
+@pytest.fixture
+def reviewer(db, django_user_model):
+    """A staff user in the "Clinical reviewer" group."""
+    return member_of(django_user_model, "rev", "Clinical reviewer")

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from simple_history.models import HistoricalRecords
 
 
 def add_months(day, months):
@@ -37,6 +38,29 @@ class Status(models.TextChoices):
 class PublishableQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=Status.PUBLISHED)
+
+    def visible_to(self, user):
+        """Everything for staff who may edit or view these records (previews of
+        drafts); only published records for everyone else."""
+        opts = self.model._meta
+        if (
+            user.is_active
+            and user.is_staff
+            and (
+                user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
+                or user.has_perm(f"{opts.app_label}.view_{opts.model_name}")
+            )
+        ):
+            return self.all()
+        return self.published()
+
+
+def editorial_permissions(model_name, plural):
+    """Custom permissions that separate clinical reviewers from content editors."""
+    return [
+        (f"publish_{model_name}", f"Can publish {plural}"),
+        (f"review_{model_name}", f"Can mark {plural} as clinically reviewed"),
+    ]
 
 
 # Editors cite a source in Markdown by its slug: "[@murrough-2013]".
@@ -149,6 +173,7 @@ class Source(SlugNaturalKey, models.Model):
     finding = models.TextField(help_text="What it found, in one or two plain sentences.")
 
     objects = SlugManager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["authors", "year"]
@@ -175,6 +200,7 @@ class GlossaryTerm(SlugNaturalKey, models.Model):
     definition = models.TextField(help_text="One or two short, plain sentences.")
 
     objects = SlugManager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["term"]
@@ -206,6 +232,7 @@ class CrisisResource(SlugNaturalKey, models.Model):
     )
 
     objects = SlugManager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["position", "name"]
@@ -231,6 +258,7 @@ class Mechanism(SlugNaturalKey, models.Model):
     sources = models.ManyToManyField(Source, blank=True, related_name="mechanisms")
 
     objects = SlugManager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -292,9 +320,12 @@ class Therapy(Reviewed):
     mechanisms = models.ManyToManyField(Mechanism, related_name="therapies")
     sources = models.ManyToManyField(Source, blank=True, related_name="therapies")
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["position", "name"]
         verbose_name_plural = "therapies"
+        permissions = editorial_permissions("therapy", "therapies")
         constraints = [
             models.CheckConstraint(
                 condition=Q(
@@ -364,6 +395,7 @@ class SideEffect(SlugNaturalKey, models.Model):
     summary = models.TextField(help_text="What it feels like, in plain words.")
 
     objects = SlugManager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["position", "name"]
@@ -396,6 +428,7 @@ class TherapySideEffect(models.Model):
     )
 
     objects = TherapySideEffectManager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["therapy", "side_effect"]
@@ -429,8 +462,11 @@ class Comparison(Reviewed):
         help_text="Columns of the table, in the therapies' own order.",
     )
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["title"]
+        permissions = editorial_permissions("comparison", "comparisons")
 
     def __str__(self):
         return self.title
@@ -451,6 +487,7 @@ class ComparisonRow(models.Model):
     aspect = models.CharField(max_length=100, help_text="Row heading, e.g. 'How soon it helps'.")
 
     objects = ComparisonRowManager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["comparison", "position", "id"]
@@ -486,6 +523,7 @@ class ComparisonCell(models.Model):
     text = models.TextField(help_text="Plain words; keep it to a sentence or two.")
 
     objects = ComparisonCellManager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["row", "therapy"]
@@ -514,8 +552,11 @@ class Article(Reviewed):
     therapies = models.ManyToManyField(Therapy, blank=True, related_name="articles")
     sources = models.ManyToManyField(Source, blank=True, related_name="articles")
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["position", "title"]
+        permissions = editorial_permissions("article", "articles")
 
     def __str__(self):
         return self.title
@@ -540,6 +581,7 @@ class ArticleSection(models.Model):
     )
 
     objects = ArticleSectionManager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["article", "position", "id"]

@@ -1,5 +1,6 @@
-"""Public pages. Each view asks only for published records and fetches
-related rows up front, so a page's query count does not grow with its content."""
+"""Public pages. Each view asks only for published records (staff may preview
+a draft page at its own URL) and fetches related rows up front, so a page's
+query count does not grow with its content."""
 
 from django.db import connection
 from django.db.models import Prefetch
@@ -41,7 +42,7 @@ def home(request):
 @require_safe
 def article_detail(request, slug):
     article = get_object_or_404(
-        Article.objects.published().prefetch_related(
+        Article.objects.visible_to(request.user).prefetch_related(
             Prefetch("sections", queryset=ArticleSection.objects.order_by("position", "id")),
             "sources",
             Prefetch("therapies", queryset=Therapy.objects.published()),
@@ -51,14 +52,18 @@ def article_detail(request, slug):
     return render(
         request,
         "therapyinfo/article_detail.html",
-        {"article": article, "sources": list(article.sources.all())},
+        {
+            "article": article,
+            "sources": list(article.sources.all()),
+            "preview": not article.is_published,
+        },
     )
 
 
 @require_safe
 def therapy_detail(request, slug):
     therapy = get_object_or_404(
-        Therapy.objects.published().prefetch_related(
+        Therapy.objects.visible_to(request.user).prefetch_related(
             "mechanisms",
             "sources",
             Prefetch(
@@ -73,14 +78,18 @@ def therapy_detail(request, slug):
     return render(
         request,
         "therapyinfo/therapy_detail.html",
-        {"therapy": therapy, "sources": list(therapy.sources.all())},
+        {
+            "therapy": therapy,
+            "sources": list(therapy.sources.all()),
+            "preview": not therapy.is_published,
+        },
     )
 
 
 @require_safe
 def comparison_detail(request, slug=DEFAULT_COMPARISON):
     comparison = get_object_or_404(
-        Comparison.objects.published().prefetch_related(
+        Comparison.objects.visible_to(request.user).prefetch_related(
             Prefetch("therapies", queryset=Therapy.objects.published()),
             Prefetch("rows", queryset=ComparisonRow.objects.prefetch_related("cells")),
         ),
@@ -93,7 +102,12 @@ def comparison_detail(request, slug=DEFAULT_COMPARISON):
         return render(
             request,
             "therapyinfo/comparison_error.html",
-            {"comparison": comparison, "error": error, "available": available},
+            {
+                "comparison": comparison,
+                "error": error,
+                "available": available,
+                "preview": not comparison.is_published,
+            },
             status=400,
         )
     column_ids = [therapy.pk for therapy in columns]
@@ -109,6 +123,7 @@ def comparison_detail(request, slug=DEFAULT_COMPARISON):
             "table": table,
             "side_effect_rows": side_effect_rows,
             "is_subset": len(columns) != len(available),
+            "preview": not comparison.is_published,
         },
     )
 
