@@ -72,7 +72,7 @@ def therapy_detail(request, slug):
     return render(
         request,
         "therapyinfo/therapy_detail.html",
-        {"therapy": therapy, "sources": list(therapy.sources.all())},
+        {"therapy": therapy, "therapy_list": [therapy], "sources": list(therapy.sources.all())},
     )
 
 

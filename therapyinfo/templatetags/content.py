@@ -16,6 +16,7 @@ from django import template
 from django.utils.safestring import mark_safe
 
 from therapyinfo.models import CITATION
+from therapyinfo.timeline import layout
 
 register = template.Library()
 
@@ -220,3 +221,29 @@ def selection_links(available, columns):
                 }
             )
     return links
+
+
+@register.inclusion_tag("includes/timeline.html")
+def timeline(therapies, heading_id="timeline-title"):
+    """The timeline picture for `therapies`, drawn from their numeric ranges on
+    every render, so an edit in the admin redraws it."""
+    therapies = list(therapies)
+
+    def onset_words(therapy):
+        return hours_range(therapy.onset_min_hours, therapy.onset_max_hours)
+
+    def duration_words(therapy):
+        return days_range(therapy.duration_min_days, therapy.duration_max_days)
+
+    picture = layout(therapies, onset_words, duration_words)
+    described = []
+    for therapy in therapies:
+        onset, duration = onset_words(therapy), duration_words(therapy)
+        if onset or duration:
+            described.append(
+                f"{therapy.name}: starts to help {onset or 'at a time not known'} after a dose; "
+                f"relief lasts {duration or 'for a time not known'}."
+            )
+        else:
+            described.append(f"{therapy.name}: not known, there are no figures yet.")
+    return {"picture": picture, "description": " ".join(described), "id": heading_id}
