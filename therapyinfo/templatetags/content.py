@@ -15,7 +15,7 @@ import nh3
 from django import template
 from django.utils.safestring import mark_safe
 
-from therapyinfo.models import CITATION
+from therapyinfo.models import CITATION, GlossaryTerm
 from therapyinfo.timeline import layout
 
 register = template.Library()
@@ -91,6 +91,91 @@ def cite(html, sources):
     """`{{ body|markdown|cite:sources }}`: number citations by the page's source list."""
     numbers = {source.slug: number for number, source in enumerate(sources, start=1)}
     return mark_safe(link_citations(str(html), numbers))
+
+
+# Glossary links are never put inside these: a link cannot hold a link, a
+# heading is not the place for one, and code is shown exactly as written.
+NO_GLOSSARY_INSIDE = {"a", "code", "h1", "h2", "h3", "h4", "h5", "h6"}
+
+
+def term_spellings(term):
+    """The ways a glossary term appears in running text.
+
+    "Serotonin 2A (5-HT2A) receptor" is also "serotonin 2A receptor" and
+    "5-HT2A receptor"; "Response and remission" is also "remission".
+    """
+    spellings = {term}
+    bracketed = re.fullmatch(r"(.*?)\s*\((.+?)\)\s*(.*)", term)
+    if bracketed:
+        before, inside, after = bracketed.groups()
+        spellings |= {f"{before} {after}".strip(), f"{inside} {after}".strip()}
+    if " and " in term:
+        spellings.add(term.split(" and ", 1)[1])
+    return spellings
+
+
+class GlossaryLinker:
+    """Links the first use on a page of each glossary term to its definition.
+
+    One linker per page render: it remembers which terms it has linked, so
+    later uses, in this section or the next, stay plain text. The terms are
+    read from the database (one query) the first time it is used.
+    """
+
+    def __init__(self, terms=None):
+        self._terms = terms
+        self._pattern = None
+        self.linked = set()
+
+    def _compile(self):
+        terms = list(GlossaryTerm.objects.all() if self._terms is None else self._terms)
+        self._by_spelling = {}
+        for term in terms:
+            for spelling in term_spellings(term.term):
+                self._by_spelling[spelling.lower()] = term
+        # Longest first, so "treatment-resistant depression" wins over a shorter term.
+        alternatives = sorted(self._by_spelling, key=len, reverse=True)
+        if alternatives:
+            body = "|".join(re.escape(spelling) for spelling in alternatives)
+            self._pattern = re.compile(rf"(?<![\w-])({body})(s?)(?![\w-])", re.IGNORECASE)
+
+    def link(self, html):
+        if self._pattern is None:
+            self._compile()
+            if self._pattern is None:
+                return html
+
+        def replace(match):
+            term = self._by_spelling[match[1].lower()]
+            if term.slug in self.linked:
+                return match[0]
+            self.linked.add(term.slug)
+            return f'<a href="{term.get_absolute_url()}" class="term">{match[0]}</a>'
+
+        parts = TAG.split(html)
+        inside = 0
+        for index, part in enumerate(parts):
+            if index % 2:
+                name = part.strip("</>").split()[0].lower() if part.strip("</>") else ""
+                if name in NO_GLOSSARY_INSIDE:
+                    inside += -1 if part.startswith("</") else 1
+            elif part and not inside:
+                parts[index] = self._pattern.sub(replace, part)
+        return "".join(parts)
+
+
+@register.simple_tag
+def glossary_linker():
+    """`{% glossary_linker as glossary %}`, then `{{ html|glossary:glossary }}`."""
+    return GlossaryLinker()
+
+
+@register.filter(is_safe=True)
+def glossary(html, linker):
+    """Link the page's first use of each glossary term; `html` must already be safe."""
+    if not linker:
+        return html
+    return mark_safe(linker.link(str(html)))
 
 
 @register.filter
