@@ -30,7 +30,7 @@ ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 # Split sanitised HTML into tags and text, so citations are only ever
 # looked for in text and never inside an attribute.
 TAG = re.compile(r"(<[^>]*>)")
-# Pages own their <h1>; a "# Heading" in Markdown becomes an <h2> and
+# Pages own their <h1>, so Markdown headings start at <h2> or lower and
 # anything deeper than <h4> becomes an <h4>.
 HEADING_LEVEL = re.compile(r"<(/?)h([1-6])\b")
 # Text inside these elements is left alone: a link cannot hold a link,
@@ -60,13 +60,17 @@ def link_citations(html, numbers):
 
 
 @lru_cache(maxsize=1024)
-def render_markdown(text, shift=0):
+def render_markdown(text, top=2):
     """Markdown to sanitised HTML; cached per process.
 
-    `shift` moves headings down a level, for text under the page's own <h2>.
+    The text's own top heading level becomes `top` and the rest follow it down
+    (never past <h4>), so an editor's "##" or "###" both sit right under the
+    page's heading and the outline never skips a level.
     """
     html = markdown_lib.markdown(text, extensions=["tables", "sane_lists"])
-    html = HEADING_LEVEL.sub(lambda m: f"<{m[1]}h{min(max(int(m[2]), 2) + shift, 4)}", html)
+    levels = [int(level) for level in re.findall(r"<h([1-6])\b", html)]
+    shift = top - min(levels) if levels else 0
+    html = HEADING_LEVEL.sub(lambda m: f"<{m[1]}h{min(max(int(m[2]) + shift, top), 4)}", html)
     clean = nh3.clean(
         html,
         tags=ALLOWED_TAGS,
@@ -80,10 +84,10 @@ def render_markdown(text, shift=0):
 @register.filter(name="markdown", is_safe=True)
 def markdown_filter(text, top_heading=2):
     """`{{ body|markdown }}`; `{{ body|markdown:3 }}` when the text sits under an
-    <h2>, so its own "## Heading" becomes an <h3>."""
+    <h2>, so its own top heading becomes an <h3>."""
     if not text:
         return ""
-    return render_markdown(str(text), max(int(top_heading) - 2, 0))
+    return render_markdown(str(text), min(max(int(top_heading), 2), 4))
 
 
 @register.filter(is_safe=True)
