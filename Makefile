@@ -49,6 +49,10 @@ test: install browser-tools
 	$(TEST_ENV) $(MANAGE) collectstatic --no-input --verbosity 0
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
+# Lighthouse scores of the main pages (mobile preset), served by gunicorn with DEBUG off.
+audit: install browser-tools
+	bash tests/browser/audit.sh
+
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
