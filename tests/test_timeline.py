@@ -66,7 +66,7 @@ def test_an_edit_redraws_the_picture(client, ketamine):
     after_html = client.get(ketamine.get_absolute_url()).content.decode()
     after = bars(svg_of(after_html))
     assert after["onset"] == [(x_at(6), round(x_at(48) - x_at(6), 1))]
-    assert "Starts to help: from about 6 hours to about 2 days" in after_html
+    assert "Starts: from about 6 hours to about 2 days" in after_html
 
 
 @pytest.mark.django_db

@@ -15,7 +15,7 @@ LEFT, RIGHT = 12, 388
 AXIS_MIN_HOURS = 1
 AXIS_MAX_HOURS = 12 * 7 * 24
 BAR_HEIGHT = 12
-LINE = 20  # one line of label text
+LINE = 22  # one line of label text
 THERAPY_GAP = 14
 TICKS = [
     (1, "1 hour"),
@@ -65,14 +65,14 @@ def layout(therapies, onset_words, duration_words):
     ranges in words ("" when unknown), so the picture says what the table says."""
     rows, top = [], 4
     for therapy in therapies:
-        name_y = top + 15
+        name_y = top + 16
         top += LINE + 2
         onset = duration = unknown_y = None
         if therapy.onset_min_hours is not None and therapy.onset_max_hours is not None:
             onset = _bar(
                 therapy.onset_min_hours,
                 therapy.onset_max_hours,
-                f"Starts to help: {onset_words(therapy)}",
+                f"Starts: {onset_words(therapy)}",
                 top,
             )
             top += LINE + BAR_HEIGHT
@@ -80,7 +80,7 @@ def layout(therapies, onset_words, duration_words):
             duration = _bar(
                 therapy.duration_min_days * 24,
                 therapy.duration_max_days * 24,
-                f"Relief lasts: {duration_words(therapy)}",
+                f"Lasts: {duration_words(therapy)}",
                 top,
             )
             top += LINE + BAR_HEIGHT
@@ -98,11 +98,11 @@ def layout(therapies, onset_words, duration_words):
     ]
     return {
         "width": WIDTH,
-        "height": axis_y + 46,
+        "height": axis_y + 48,
         "rows": rows,
         "axis_y": axis_y,
-        "tick_label_y": axis_y + 19,
-        "caption_y": axis_y + 38,
+        "tick_label_y": axis_y + 20,
+        "caption_y": axis_y + 40,
         "grid_top": 4,
         "left": LEFT,
         "right": RIGHT,
