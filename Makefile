@@ -14,7 +14,7 @@ PYTHON_FOR_VENV := $(shell for p in "$$(pyenv which python3 2>/dev/null)" python
 	[ -n "$$p" ] && command -v "$$p" >/dev/null 2>&1 && \
 	"$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v "$$p"; break; }; done)
 
-.PHONY: run test lint check-python install clean
+.PHONY: run test lint check-python install clean browser-tools audit
 
 check-python:
 	@if [ -z "$(PYTHON_FOR_VENV)" ]; then \
@@ -30,14 +30,28 @@ $(VENV)/.installed: pyproject.toml | check-python
 
 install: $(VENV)/.installed
 
+# The Nu Html Checker and Lighthouse, pinned in tests/browser/package-lock.json.
+# Without npm the HTML check skips locally (and fails in CI, which has npm).
+BROWSER_TOOLS := tests/browser/node_modules/.installed
+$(BROWSER_TOOLS): tests/browser/package.json tests/browser/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tests/browser --no-audit --no-fund --ignore-scripts --loglevel=error && touch $@; \
+	else echo "npm not found: the Nu Html Checker test will skip (apt-get install npm)"; fi
+
+browser-tools: $(BROWSER_TOOLS)
+
 run: install
 	$(DEV_ENV) $(MANAGE) migrate --no-input
 	$(DEV_ENV) $(MANAGE) load_content
 	$(DEV_ENV) $(MANAGE) runserver 127.0.0.1:$(PORT)
 
-test: install
+test: install browser-tools
 	$(TEST_ENV) $(MANAGE) collectstatic --no-input --verbosity 0
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+# Lighthouse scores of the main pages (mobile preset), served by gunicorn with DEBUG off.
+audit: install browser-tools
+	bash tests/browser/audit.sh
 
 lint: install
 	$(PY) -m ruff check .

@@ -45,3 +45,9 @@ def test_citations_become_numbered_links_to_the_sources_list():
     html = cite(markdown_filter("Relapse came after 18 days [@murrough-2013]."), sources)
     assert '<a href="#source-2" class="cite">[2]</a>' in html
     assert "[@" not in html
+
+
+def test_markdown_headings_start_under_the_page_heading_without_skipping():
+    html = str(markdown_filter("### What it is\n\nText.\n\n#### Detail\n\nMore.", 3))
+    assert "<h3>What it is</h3>" in html and "<h4>Detail</h4>" in html
+    assert "<h2>" in str(markdown_filter("# Title\n\n## Part"))

@@ -80,6 +80,7 @@ def therapy_detail(request, slug):
         "therapyinfo/therapy_detail.html",
         {
             "therapy": therapy,
+            "therapy_list": [therapy],
             "sources": list(therapy.sources.all()),
             "preview": not therapy.is_published,
         },

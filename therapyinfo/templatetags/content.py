@@ -15,7 +15,8 @@ import nh3
 from django import template
 from django.utils.safestring import mark_safe
 
-from therapyinfo.models import CITATION
+from therapyinfo.models import CITATION, GlossaryTerm
+from therapyinfo.timeline import layout
 
 register = template.Library()
 
@@ -29,7 +30,7 @@ ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 # Split sanitised HTML into tags and text, so citations are only ever
 # looked for in text and never inside an attribute.
 TAG = re.compile(r"(<[^>]*>)")
-# Pages own their <h1>; a "# Heading" in Markdown becomes an <h2> and
+# Pages own their <h1>, so Markdown headings start at <h2> or lower and
 # anything deeper than <h4> becomes an <h4>.
 HEADING_LEVEL = re.compile(r"<(/?)h([1-6])\b")
 # Text inside these elements is left alone: a link cannot hold a link,
@@ -59,13 +60,17 @@ def link_citations(html, numbers):
 
 
 @lru_cache(maxsize=1024)
-def render_markdown(text, shift=0):
+def render_markdown(text, top=2):
     """Markdown to sanitised HTML; cached per process.
 
-    `shift` moves headings down a level, for text under the page's own <h2>.
+    The text's own top heading level becomes `top` and the rest follow it down
+    (never past <h4>), so an editor's "##" or "###" both sit right under the
+    page's heading and the outline never skips a level.
     """
     html = markdown_lib.markdown(text, extensions=["tables", "sane_lists"])
-    html = HEADING_LEVEL.sub(lambda m: f"<{m[1]}h{min(max(int(m[2]), 2) + shift, 4)}", html)
+    levels = [int(level) for level in re.findall(r"<h([1-6])\b", html)]
+    shift = top - min(levels) if levels else 0
+    html = HEADING_LEVEL.sub(lambda m: f"<{m[1]}h{min(max(int(m[2]) + shift, top), 4)}", html)
     clean = nh3.clean(
         html,
         tags=ALLOWED_TAGS,
@@ -79,10 +84,10 @@ def render_markdown(text, shift=0):
 @register.filter(name="markdown", is_safe=True)
 def markdown_filter(text, top_heading=2):
     """`{{ body|markdown }}`; `{{ body|markdown:3 }}` when the text sits under an
-    <h2>, so its own "## Heading" becomes an <h3>."""
+    <h2>, so its own top heading becomes an <h3>."""
     if not text:
         return ""
-    return render_markdown(str(text), max(int(top_heading) - 2, 0))
+    return render_markdown(str(text), min(max(int(top_heading), 2), 4))
 
 
 @register.filter(is_safe=True)
@@ -90,6 +95,91 @@ def cite(html, sources):
     """`{{ body|markdown|cite:sources }}`: number citations by the page's source list."""
     numbers = {source.slug: number for number, source in enumerate(sources, start=1)}
     return mark_safe(link_citations(str(html), numbers))
+
+
+# Glossary links are never put inside these: a link cannot hold a link, a
+# heading is not the place for one, and code is shown exactly as written.
+NO_GLOSSARY_INSIDE = {"a", "code", "h1", "h2", "h3", "h4", "h5", "h6"}
+
+
+def term_spellings(term):
+    """The ways a glossary term appears in running text.
+
+    "Serotonin 2A (5-HT2A) receptor" is also "serotonin 2A receptor" and
+    "5-HT2A receptor"; "Response and remission" is also "remission".
+    """
+    spellings = {term}
+    bracketed = re.fullmatch(r"(.*?)\s*\((.+?)\)\s*(.*)", term)
+    if bracketed:
+        before, inside, after = bracketed.groups()
+        spellings |= {f"{before} {after}".strip(), f"{inside} {after}".strip()}
+    if " and " in term:
+        spellings.add(term.split(" and ", 1)[1])
+    return spellings
+
+
+class GlossaryLinker:
+    """Links the first use on a page of each glossary term to its definition.
+
+    One linker per page render: it remembers which terms it has linked, so
+    later uses, in this section or the next, stay plain text. The terms are
+    read from the database (one query) the first time it is used.
+    """
+
+    def __init__(self, terms=None):
+        self._terms = terms
+        self._pattern = None
+        self.linked = set()
+
+    def _compile(self):
+        terms = list(GlossaryTerm.objects.all() if self._terms is None else self._terms)
+        self._by_spelling = {}
+        for term in terms:
+            for spelling in term_spellings(term.term):
+                self._by_spelling[spelling.lower()] = term
+        # Longest first, so "treatment-resistant depression" wins over a shorter term.
+        alternatives = sorted(self._by_spelling, key=len, reverse=True)
+        if alternatives:
+            body = "|".join(re.escape(spelling) for spelling in alternatives)
+            self._pattern = re.compile(rf"(?<![\w-])({body})(s?)(?![\w-])", re.IGNORECASE)
+
+    def link(self, html):
+        if self._pattern is None:
+            self._compile()
+            if self._pattern is None:
+                return html
+
+        def replace(match):
+            term = self._by_spelling[match[1].lower()]
+            if term.slug in self.linked:
+                return match[0]
+            self.linked.add(term.slug)
+            return f'<a href="{term.get_absolute_url()}" class="term">{match[0]}</a>'
+
+        parts = TAG.split(html)
+        inside = 0
+        for index, part in enumerate(parts):
+            if index % 2:
+                name = part.strip("</>").split()[0].lower() if part.strip("</>") else ""
+                if name in NO_GLOSSARY_INSIDE:
+                    inside += -1 if part.startswith("</") else 1
+            elif part and not inside:
+                parts[index] = self._pattern.sub(replace, part)
+        return "".join(parts)
+
+
+@register.simple_tag
+def glossary_linker():
+    """`{% glossary_linker as glossary %}`, then `{{ html|glossary:glossary }}`."""
+    return GlossaryLinker()
+
+
+@register.filter(is_safe=True)
+def glossary(html, linker):
+    """Link the page's first use of each glossary term; `html` must already be safe."""
+    if not linker:
+        return html
+    return mark_safe(linker.link(str(html)))
 
 
 @register.filter
@@ -220,3 +310,29 @@ def selection_links(available, columns):
                 }
             )
     return links
+
+
+@register.inclusion_tag("includes/timeline.html")
+def timeline(therapies, heading_id="timeline-title"):
+    """The timeline picture for `therapies`, drawn from their numeric ranges on
+    every render, so an edit in the admin redraws it."""
+    therapies = list(therapies)
+
+    def onset_words(therapy):
+        return hours_range(therapy.onset_min_hours, therapy.onset_max_hours)
+
+    def duration_words(therapy):
+        return days_range(therapy.duration_min_days, therapy.duration_max_days)
+
+    picture = layout(therapies, onset_words, duration_words)
+    described = []
+    for therapy in therapies:
+        onset, duration = onset_words(therapy), duration_words(therapy)
+        if onset or duration:
+            described.append(
+                f"{therapy.name}: starts to help {onset or 'at a time not known'} after a dose; "
+                f"relief lasts {duration or 'for a time not known'}."
+            )
+        else:
+            described.append(f"{therapy.name}: not known, there are no figures yet.")
+    return {"picture": picture, "description": " ".join(described), "id": heading_id}

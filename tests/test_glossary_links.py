@@ -1,0 +1,74 @@
+"""Glossary terms in running text: the first use of each on a page links to its
+definition; later uses, headings, links and code are left alone."""
+
+import re
+
+import pytest
+
+from therapyinfo.models import Article, GlossaryTerm
+from therapyinfo.templatetags.content import GlossaryLinker, term_spellings
+
+
+def term_links(html):
+    return re.findall(r'<a href="/glossary/#([a-z0-9-]+)" class="term">([^<]+)</a>', html)
+
+
+def test_spellings_cover_brackets_and_pairs():
+    assert term_spellings("Serotonin 2A (5-HT2A) receptor") == {
+        "Serotonin 2A (5-HT2A) receptor",
+        "Serotonin 2A receptor",
+        "5-HT2A receptor",
+    }
+    assert "remission" in term_spellings("Response and remission")
+
+
+def test_only_the_first_use_is_linked_and_never_inside_links_or_headings():
+    terms = [GlossaryTerm(slug="placebo", term="Placebo"), GlossaryTerm(slug="ect", term="ECT")]
+    linker = GlossaryLinker(terms)
+    first = linker.link('<h3>Placebo</h3><p><a href="/x">a placebo</a> <code>ECT</code></p>')
+    assert term_links(first) == []
+    second = linker.link("<p>Placebos and placebo. ECT, then ECT.</p>")
+    assert term_links(second) == [("placebo", "Placebos"), ("ect", "ECT")]
+    # A later section of the same page does not link them again.
+    assert term_links(linker.link("<p>placebo and ECT</p>")) == []
+
+
+def test_words_inside_other_words_are_not_linked():
+    linker = GlossaryLinker([GlossaryTerm(slug="ect", term="ECT")])
+    assert term_links(linker.link("<p>direct effects, ECT-like</p>")) == []
+
+
+@pytest.mark.django_db
+def test_article_links_each_term_once_to_the_glossary(client):
+    article = Article.objects.get(slug="ketamine-infusion-therapy")
+    html = client.get(article.get_absolute_url()).content.decode()
+    links = term_links(html)
+    slugs = [slug for slug, _ in links]
+    assert {"nmda-receptor", "infusion", "dissociation"} <= set(slugs)
+    assert len(slugs) == len(set(slugs))  # first use only
+    glossary = client.get("/glossary/").content.decode()
+    for slug in slugs:
+        assert f'id="{slug}"' in glossary  # every link lands on a definition
+
+
+@pytest.mark.django_db
+def test_psilocybin_page_links_the_bracketed_receptor_term(client):
+    html = client.get("/therapies/psilocybin/").content.decode()
+    assert ("serotonin-2a-receptor", "serotonin 2A receptor") in term_links(html)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url, limit",
+    [
+        ("/", 6),
+        ("/articles/ketamine-infusion-therapy/", 6),
+        ("/compare/", 6),
+        # Seven before glossary links (therapy, mechanisms, sources, side effects,
+        # articles, comparisons, crisis lines); the glossary terms are one more.
+        ("/therapies/ketamine/", 8),
+    ],
+)
+def test_glossary_links_cost_at_most_one_query(client, url, limit, django_assert_max_num_queries):
+    with django_assert_max_num_queries(limit):
+        assert client.get(url).status_code == 200

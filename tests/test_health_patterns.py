@@ -1,0 +1,49 @@
+"""Patterns from health sites: the "Get help now" box near the top of pages that
+talk about suicide or crisis, and the footer box on every page."""
+
+import re
+
+import pytest
+from django.utils.html import escape
+
+from therapyinfo.models import Article, CrisisResource, Therapy
+
+pytestmark = pytest.mark.django_db
+
+
+def top_box(html):
+    match = re.search(r'<section class="urgent urgent--top" id="help-now".*?</section>', html, re.S)
+    return match[0] if match else None
+
+
+def test_pages_that_mention_suicide_show_the_help_box_before_the_content(client):
+    html = client.get("/therapies/ketamine/").content.decode()
+    box = top_box(html)
+    assert box and "Get help now" in box
+    for resource in CrisisResource.objects.all():
+        assert escape(resource.name) in box
+    # Near the top: before the contents list and the first section.
+    assert html.index('id="help-now"') < html.index('class="contents"')
+    # The footer box is still there too, under its own id.
+    assert html.count('id="get-help"') == 1
+
+
+def test_pages_that_do_not_mention_it_keep_the_box_in_the_footer_only(client):
+    html = client.get("/articles/history-of-psychedelic-research/").content.decode()
+    assert "suicid" not in html.split('<footer class="site-footer">')[0].lower()
+    assert top_box(html) is None
+    assert 'id="get-help"' in html
+
+
+def test_an_edit_that_mentions_suicide_brings_the_box_up(client):
+    lsd = Therapy.objects.get(slug="lsd")
+    assert top_box(client.get(lsd.get_absolute_url()).content.decode()) is None
+    lsd.body += "\n\nIf you have thoughts of suicide, tell your doctor."
+    lsd.save()
+    assert top_box(client.get(lsd.get_absolute_url()).content.decode())
+
+
+def test_article_sections_are_read_for_crisis_words(client):
+    article = Article.objects.get(slug="ketamine-infusion-therapy")
+    assert any("suicid" in section.body.lower() for section in article.sections.all())
+    assert top_box(client.get(article.get_absolute_url()).content.decode())

@@ -1,0 +1,127 @@
+"""What a page says about itself: its canonical address, its schema.org
+description for search engines, and whether it talks about suicide or crisis
+(so the "Get help now" box goes near the top)."""
+
+import html
+import json
+import re
+
+from django import template
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Model
+from django.utils.safestring import mark_safe
+
+register = template.Library()
+
+# The record a detail page is about, in the order they are looked for.
+PAGE_OBJECTS = ("article", "therapy", "comparison")
+
+# As django.utils.html.json_script: no "<", ">" or "&" can close the
+# <script> element or start a comment inside it.
+JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+CRISIS_WORDS = re.compile(r"\bsuicid|\bcrisis\b|\bself-harm", re.IGNORECASE)
+
+
+def page_object(context):
+    for name in PAGE_OBJECTS:
+        record = context.get(name)
+        if isinstance(record, Model) and hasattr(record, "get_absolute_url"):
+            return record
+    return None
+
+
+@register.simple_tag(takes_context=True)
+def canonical_url(context):
+    """The page's one address: the record's own URL on detail pages (so
+    /compare/ and /compare/?therapies=… point at the comparison), else the path
+    without any query string."""
+    request = context.get("request")
+    if request is None:  # the 500 page renders without a request
+        return ""
+    record = page_object(context)
+    return request.build_absolute_uri(record.get_absolute_url() if record else request.path)
+
+
+@register.simple_tag(takes_context=True)
+def medical_webpage(context, name, description):
+    """A <script type="application/ld+json"> block describing the page as a
+    schema.org MedicalWebPage, with lastReviewed where the page has been reviewed.
+    A data block, not a script: a strict script-src CSP does not run or block it."""
+    record = page_object(context)
+    data = {
+        "@context": "https://schema.org",
+        "@type": "MedicalWebPage",
+        "name": html.unescape(name),
+        "description": html.unescape(description),
+        "url": canonical_url(context),
+        "inLanguage": "en",
+        "audience": {"@type": "MedicalAudience", "audienceType": "Patient"},
+        "isPartOf": {"@type": "WebSite", "name": "Therapy Info"},
+    }
+    if record is not None and getattr(record, "last_reviewed", None):
+        data["lastReviewed"] = record.last_reviewed
+    if getattr(record, "drug_class", None):
+        data["about"] = {"@type": "MedicalTherapy", "name": record.name}
+    text = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False)
+    return mark_safe(
+        '<script type="application/ld+json">' + text.translate(JSON_SCRIPT_ESCAPES) + "</script>"
+    )
+
+
+def _texts(value, depth=0):
+    """Every piece of text in strings, records and (nested) lists of them."""
+    if value is None:
+        return
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Model):
+        for field in value._meta.concrete_fields:
+            field_value = getattr(value, field.attname)
+            if isinstance(field_value, str):
+                yield field_value
+            # A related record already fetched with this one (a side effect's
+            # name, say) is read too; one not fetched is not worth a query.
+            elif field.is_relation and depth < 1 and field.is_cached(value):
+                yield from _texts(getattr(value, field.name), depth + 1)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _texts(item, depth)
+    else:
+        try:
+            items = iter(value)
+        except TypeError:
+            return
+        for item in items:
+            yield from _texts(item, depth)
+
+
+@register.simple_tag
+def mentions_crisis(*values):
+    """`{% mentions_crisis article sections as crisis %}`: True when any of the
+    text talks about suicide, self-harm or a crisis."""
+    return any(CRISIS_WORDS.search(text) for text in _texts(values))
+
+
+class CaptureNode(template.Node):
+    def __init__(self, nodelist, name):
+        self.nodelist, self.name = nodelist, name
+
+    def render(self, context):
+        # Already escaped by the template it came from.
+        context[self.name] = mark_safe(" ".join(self.nodelist.render(context).split()))
+        return ""
+
+
+@register.tag
+def capture(parser, token):
+    """`{% capture as name %}…{% endcapture %}`: render once, use many times.
+
+    base.html wraps its title and description blocks in it, so the same words
+    fill <title>, the meta description, Open Graph and the JSON-LD."""
+    bits = token.split_contents()
+    if len(bits) != 3 or bits[1] != "as":
+        raise template.TemplateSyntaxError("Usage: {% capture as name %}…{% endcapture %}")
+    nodelist = parser.parse(("endcapture",))
+    parser.delete_first_token()
+    return CaptureNode(nodelist, bits[2])
