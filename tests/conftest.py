@@ -4,8 +4,10 @@ test runs in a transaction that is rolled back, so tests may change it freely.""
 from io import StringIO
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 
+from therapyinfo.cache import forget_process_state
 from therapyinfo.models import Status, Therapy
 
 
@@ -13,6 +15,18 @@ from therapyinfo.models import Status, Therapy
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         call_command("load_content", stdout=StringIO())
+
+
+@pytest.fixture(autouse=True)
+def fresh_page_cache():
+    """Each test starts with an empty page cache and re-reads the content version,
+    so a page cached by one test (or a version bumped in a rolled-back one)
+    cannot leak into the next."""
+    cache.clear()
+    forget_process_state()
+    yield
+    cache.clear()
+    forget_process_state()
 
 
 @pytest.fixture
