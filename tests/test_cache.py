@@ -3,11 +3,13 @@ every visitor and every process, and revalidations get 304."""
 
 from datetime import date
 from io import StringIO
+from wsgiref.util import setup_testing_defaults
 
 import pytest
 from django.conf import settings
 from django.core.cache import caches
 from django.core.handlers.base import BaseHandler
+from django.core.handlers.wsgi import WSGIHandler
 from django.core.management import call_command
 from django.db import connection
 from django.http import HttpResponse
@@ -16,8 +18,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import resolve
 
 from therapyinfo import cache as page_cache
-from therapyinfo.cache import PageCacheMiddleware, VersionClock, bump_content_version
-from therapyinfo.models import ComparisonCell, ContentVersion, CrisisResource, Therapy
+from therapyinfo.cache import (
+    CachedPageApp,
+    PageCacheMiddleware,
+    VersionClock,
+    bump_content_version,
+)
+from therapyinfo.models import ComparisonCell, ContentVersion, CrisisResource, Source, Therapy
 
 pytestmark = pytest.mark.django_db
 
@@ -303,3 +310,74 @@ def test_a_process_keeps_its_version_for_less_than_a_second_then_rereads():
     assert clock.get() == first
     monotonic.now += 0.1
     assert clock.get().year == 2030
+
+
+class CountingApp:
+    """Django's own WSGI handler, counting the requests that reach it."""
+
+    def __init__(self):
+        self.django = WSGIHandler()
+        self.calls = 0
+
+    def __call__(self, environ, start_response):
+        self.calls += 1
+        return self.django(environ, start_response)
+
+
+def wsgi_get(app, path, **headers):
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "HTTP_HOST": "localhost", **headers}
+    if "?" in path:
+        environ["PATH_INFO"], environ["QUERY_STRING"] = path.split("?", 1)
+    setup_testing_defaults(environ)
+    started = {}
+
+    def start_response(status, response_headers, exc_info=None):
+        started["status"], started["headers"] = status, dict(response_headers)
+
+    body = b"".join(app(environ, start_response))
+    return started["status"], started["headers"], body
+
+
+def test_the_wsgi_entry_point_answers_cache_hits_before_django_runs(django_assert_num_queries):
+    django = CountingApp()
+    app = CachedPageApp(django)
+    first = wsgi_get(app, "/compare/?therapies=lsd,ketamine")
+    assert django.calls == 1
+    with django_assert_num_queries(0):
+        second = wsgi_get(app, "/compare/?therapies=lsd,ketamine&utm_source=x")
+    assert django.calls == 1, "a cached page went through Django"
+    assert second == first
+    assert first[0] == "200 OK"
+    assert "Content-Security-Policy" in second[1]
+
+
+def test_the_wsgi_entry_point_answers_if_none_match_with_304():
+    django = CountingApp()
+    app = CachedPageApp(django)
+    etag = wsgi_get(app, "/glossary/")[1]["ETag"]
+    status, headers, body = wsgi_get(app, "/glossary/", HTTP_IF_NONE_MATCH=etag)
+    assert (status, body, headers["ETag"]) == ("304 Not Modified", b"", etag)
+    assert "Content-Length" not in headers
+    assert django.calls == 1
+
+
+def test_the_wsgi_entry_point_leaves_sessions_edits_and_bad_hosts_to_django():
+    django = CountingApp()
+    app = CachedPageApp(django)
+    wsgi_get(app, "/sources/")
+    wsgi_get(app, "/sources/", HTTP_COOKIE=f"{settings.SESSION_COOKIE_NAME}=abc")
+    assert django.calls == 2
+    status, _, _ = wsgi_get(app, "/sources/", HTTP_HOST="evil.example")
+    assert status.startswith("400")
+    assert django.calls == 3
+    source = Source.objects.first()
+    source.title = "A retitled study"
+    source.save()
+    assert b"A retitled study" in wsgi_get(app, "/sources/")[2]
+    assert django.calls == 4
+
+
+def test_the_deployed_wsgi_application_serves_cached_pages_first():
+    from therapyinfo.wsgi import application
+
+    assert isinstance(application, CachedPageApp)
