@@ -11,7 +11,8 @@ from django.core.cache import caches
 from django.core.handlers.base import BaseHandler
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.management import call_command
-from django.db import connection
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections, connection
 from django.http import HttpResponse
 from django.test import Client, RequestFactory, override_settings
 from django.test.utils import CaptureQueriesContext
@@ -313,7 +314,10 @@ def test_a_process_keeps_its_version_for_less_than_a_second_then_rereads():
 
 
 class CountingApp:
-    """Django's own WSGI handler, counting the requests that reach it."""
+    """Django's own WSGI handler, counting the requests that reach it.
+
+    Like Django's test client, it keeps the test's database connection open
+    across requests: closing it would end the test's transaction."""
 
     def __init__(self):
         self.django = WSGIHandler()
@@ -321,7 +325,13 @@ class CountingApp:
 
     def __call__(self, environ, start_response):
         self.calls += 1
-        return self.django(environ, start_response)
+        request_started.disconnect(close_old_connections)
+        request_finished.disconnect(close_old_connections)
+        try:
+            return self.django(environ, start_response)
+        finally:
+            request_started.connect(close_old_connections)
+            request_finished.connect(close_old_connections)
 
 
 def wsgi_get(app, path, **headers):
