@@ -12,7 +12,7 @@ from django.core.handlers.base import BaseHandler
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.management import call_command
 from django.core.signals import request_finished, request_started
-from django.db import close_old_connections, connection
+from django.db import OperationalError, close_old_connections, connection
 from django.http import HttpResponse
 from django.test import Client, RequestFactory, override_settings
 from django.test.utils import CaptureQueriesContext
@@ -391,3 +391,18 @@ def test_the_deployed_wsgi_application_serves_cached_pages_first():
     from therapyinfo.wsgi import application
 
     assert isinstance(application, CachedPageApp)
+
+
+def test_cached_pages_are_still_served_while_the_database_is_away(client, monkeypatch):
+    monotonic = FakeMonotonic()
+    monkeypatch.setattr(page_cache.version_clock, "monotonic", monotonic)
+    html = client.get("/glossary/").content
+
+    def database_away():
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(page_cache, "read_content_version", database_away)
+    monotonic.now += 5
+    response = client.get("/glossary/")
+    assert response.status_code == 200
+    assert response.content == html

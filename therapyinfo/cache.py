@@ -21,6 +21,8 @@ Why this shape (DESIGN.md, "Caching" and "Scale-out"):
   (`VARYING_QUERY_PARAMS`), so `?utm_source=...` or random strings cannot
   fill the cache; a bad value gets a 400, which is never stored. A view that
   starts reading another parameter must add it there.
+- Pages must not use CSP nonces (they would be the same for every visitor
+  of a cached page); the site has no inline script or style, so none do.
 - The key also holds today's date, because pages say "due for review" from
   `date.today()`; a page cached yesterday must not hide that today.
 
@@ -37,6 +39,7 @@ from datetime import time as clock_time
 from django.conf import settings
 from django.core.cache import caches
 from django.core.handlers.wsgi import WSGIRequest
+from django.db import DatabaseError
 from django.db.models import Max
 from django.http import HttpResponse
 from django.utils import timezone
@@ -97,7 +100,14 @@ class VersionClock:
     def get(self):
         now = self.monotonic()
         if getattr(self.local, "expires", -1.0) <= now:
-            self.remember(read_content_version(), now)
+            try:
+                self.remember(read_content_version(), now)
+            except DatabaseError:
+                # While the database is away, keep serving what was cached under
+                # the last version seen (nothing can be edited meanwhile).
+                if not hasattr(self.local, "version"):
+                    raise
+                self.remember(self.local.version, now)
         return self.local.version
 
     def remember(self, version, now=None):
