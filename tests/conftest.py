@@ -18,6 +18,14 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Hashing a test user's password the production way costs about a second
+    on a busy machine; the suite makes many users and checks no hash strength.
+    A test about hashing can set PASSWORD_HASHERS back itself."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def fresh_page_cache():
     """Each test starts with an empty page cache and re-reads the content version,
     so a page cached by one test (or a version bumped in a rolled-back one)
