@@ -253,7 +253,9 @@ def machine():
             cpu = line.split(":", 1)[1].strip()
             break
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    return f"\nMachine: {os.cpu_count()} cores ({cpu}), {when}"
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    # A busy machine skews absolute figures (and tails) more than ratios; say how busy.
+    return f"\nMachine: {os.cpu_count()} cores ({cpu}), load average {load}, {when}"
 
 
 if __name__ == "__main__":
