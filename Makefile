@@ -14,7 +14,7 @@ PYTHON_FOR_VENV := $(shell for p in "$$(pyenv which python3 2>/dev/null)" python
 	[ -n "$$p" ] && command -v "$$p" >/dev/null 2>&1 && \
 	"$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v "$$p"; break; }; done)
 
-.PHONY: run test lint check-python install clean browser-tools audit
+.PHONY: run test lint bench check-python install clean browser-tools audit
 
 check-python:
 	@if [ -z "$(PYTHON_FOR_VENV)" ]; then \
@@ -57,6 +57,10 @@ lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(TEST_ENV) $(MANAGE) makemigrations --check --dry-run
+
+# Public pages against a bare-Django baseline under gunicorn and wrk (README, "Performance").
+bench: install
+	$(PY) -m therapyinfo.bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 .pytest_cache

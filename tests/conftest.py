@@ -5,8 +5,10 @@ from io import StringIO
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.core.management import call_command
 
+from therapyinfo.cache import forget_process_state
 from therapyinfo.models import Status, Therapy
 
 
@@ -14,6 +16,26 @@ from therapyinfo.models import Status, Therapy
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         call_command("load_content", stdout=StringIO())
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Hashing a test user's password the production way costs about a second
+    on a busy machine; the suite makes many users and checks no hash strength.
+    A test about hashing can set PASSWORD_HASHERS back itself."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_page_cache():
+    """Each test starts with an empty page cache and re-reads the content version,
+    so a page cached by one test (or a version bumped in a rolled-back one)
+    cannot leak into the next."""
+    cache.clear()
+    forget_process_state()
+    yield
+    cache.clear()
+    forget_process_state()
 
 
 @pytest.fixture

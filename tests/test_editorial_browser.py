@@ -119,7 +119,9 @@ def edit_publish_and_view(live_server, chromium, reviewer, psilocybin, headache)
     assert {"status", "reviewed_by"} <= changed
     assert changed <= {"status", "last_reviewed", "next_review_due", "reviewed_by"}
 
-    visitor.goto(f"{live_server.url}/compare/")
+    # Public pages may be reused by a browser for a minute (cache.PUBLIC_CACHE_CONTROL);
+    # reloading, as a visitor would, revalidates and gets the new version.
+    visitor.reload()
     headers = visitor.locator("table.compare").last.locator("th[scope=col]").all_inner_texts()
     column = next(i for i, text in enumerate(headers) if "Psilocybin" in text)
     cell = side_effect_cell(visitor, "Headache", column)

@@ -25,12 +25,14 @@ FIXTURES = Path(settings.FIXTURE_DIRS[0])
 CONTENT_MODELS = [
     m
     for m in apps.get_app_config("therapyinfo").get_models()
-    if not m.__name__.startswith("Historical")
+    if not m.__name__.startswith("Historical") and m.__name__ != "ContentVersion"
 ]
 
 
 def snapshot():
-    """Every content row, as natural-key JSON: equal snapshots mean equal content."""
+    """Every content row, as natural-key JSON: equal snapshots mean equal content.
+
+    The content version is left out: it is when content last changed, not content."""
     out = StringIO()
     call_command(
         "dumpdata",

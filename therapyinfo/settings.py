@@ -49,6 +49,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so a cached public page is served before anything else runs
+    # (therapyinfo/cache.py says what is cached and why).
+    "therapyinfo.cache.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -65,6 +68,9 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "therapyinfo.urls"
+# `make bench` mounts its fixed-page baseline view only when it asks for it.
+if env.bool("THERAPYINFO_BENCH_BASELINE", default=False):
+    ROOT_URLCONF = "therapyinfo.bench_urls"
 WSGI_APPLICATION = "therapyinfo.wsgi.application"
 
 TEMPLATES = [

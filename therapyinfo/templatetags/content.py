@@ -15,6 +15,7 @@ import nh3
 from django import template
 from django.utils.safestring import mark_safe
 
+from therapyinfo.cache import PerVersion
 from therapyinfo.models import CITATION, GlossaryTerm
 from therapyinfo.timeline import layout
 
@@ -118,12 +119,29 @@ def term_spellings(term):
     return spellings
 
 
+def glossary_index(terms):
+    """(spelling -> term, one pattern matching every spelling) for the given terms."""
+    by_spelling = {}
+    for term in terms:
+        for spelling in term_spellings(term.term):
+            by_spelling[spelling.lower()] = term
+    if not by_spelling:
+        return by_spelling, None
+    # Longest first, so "treatment-resistant depression" wins over a shorter term.
+    body = "|".join(re.escape(s) for s in sorted(by_spelling, key=len, reverse=True))
+    return by_spelling, re.compile(rf"(?<![\w-])({body})(s?)(?![\w-])", re.IGNORECASE)
+
+
+# Built once per content version, not once per page: no query and no regex
+# compile on a page-cache miss until the glossary changes.
+site_glossary_index = PerVersion(lambda: glossary_index(GlossaryTerm.objects.all()))
+
+
 class GlossaryLinker:
     """Links the first use on a page of each glossary term to its definition.
 
     One linker per page render: it remembers which terms it has linked, so
-    later uses, in this section or the next, stay plain text. The terms are
-    read from the database (one query) the first time it is used.
+    later uses, in this section or the next, stay plain text.
     """
 
     def __init__(self, terms=None):
@@ -132,16 +150,10 @@ class GlossaryLinker:
         self.linked = set()
 
     def _compile(self):
-        terms = list(GlossaryTerm.objects.all() if self._terms is None else self._terms)
-        self._by_spelling = {}
-        for term in terms:
-            for spelling in term_spellings(term.term):
-                self._by_spelling[spelling.lower()] = term
-        # Longest first, so "treatment-resistant depression" wins over a shorter term.
-        alternatives = sorted(self._by_spelling, key=len, reverse=True)
-        if alternatives:
-            body = "|".join(re.escape(spelling) for spelling in alternatives)
-            self._pattern = re.compile(rf"(?<![\w-])({body})(s?)(?![\w-])", re.IGNORECASE)
+        if self._terms is None:
+            self._by_spelling, self._pattern = site_glossary_index()
+        else:
+            self._by_spelling, self._pattern = glossary_index(self._terms)
 
     def link(self, html):
         if self._pattern is None:

@@ -7,6 +7,7 @@ import json
 import re
 
 from django import template
+from django.core.exceptions import DisallowedHost
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Model
 from django.utils.safestring import mark_safe
@@ -40,7 +41,10 @@ def canonical_url(context):
     if request is None:  # the 500 page renders without a request
         return ""
     record = page_object(context)
-    return request.build_absolute_uri(record.get_absolute_url() if record else request.path)
+    try:
+        return request.build_absolute_uri(record.get_absolute_url() if record else request.path)
+    except DisallowedHost:  # the 400 page for a bad Host header has no address of its own
+        return ""
 
 
 @register.simple_tag(takes_context=True)
