@@ -1,6 +1,8 @@
 """Public pages. Each view asks only for published records and fetches
 related rows up front, so a page's query count does not grow with its content."""
 
+import sys
+
 from django.db import connection
 from django.db.models import Prefetch
 from django.http import HttpResponse, JsonResponse
@@ -181,4 +183,8 @@ def server_error(request):
     # Render without the request context: the database may be what failed.
     from django.template import loader
 
+    from .middleware import is_database_outage, outage_response
+
+    if is_database_outage(sys.exc_info()[1]):
+        return outage_response()
     return HttpResponse(loader.get_template("500.html").render(), status=500)
