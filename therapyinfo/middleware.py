@@ -101,6 +101,26 @@ class DatabaseOutageMiddleware:
         return None
 
 
+class RequestLimitsMiddleware:
+    """Refuses a query string longer than any page here needs (gunicorn and
+    most proxies refuse long request lines too; this makes it the same
+    everywhere, tests included)."""
+
+    MAX_QUERY_STRING = 2048
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if len(request.META.get("QUERY_STRING", "")) > self.MAX_QUERY_STRING:
+            return HttpResponse(
+                "That web address is too long. Check the link, or start again from the home page.",
+                status=414,
+                content_type="text/plain; charset=utf-8",
+            )
+        return self.get_response(request)
+
+
 class PermissionsPolicyMiddleware:
     """Sends settings.PERMISSIONS_POLICY (Django has no setting for it)."""
 

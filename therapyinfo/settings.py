@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "therapyinfo.middleware.RequestLimitsMiddleware",
     # Last, as django-axes asks: turns its lockout signal into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
