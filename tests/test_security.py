@@ -254,6 +254,15 @@ def test_one_log_line_per_request_with_id_status_and_duration(client, log_output
     assert lines[0].endswith("ms")
 
 
+def test_responses_django_logs_carry_the_request_id(client, log_output):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    request_id = response["X-Request-ID"]
+    assert f"WARNING django.request [{request_id}] Not Found: /no-such-page/" in (
+        log_output.getvalue()
+    )
+
+
 def test_a_forged_request_id_is_replaced(client, log_output):
     response = client.get("/about/", HTTP_X_REQUEST_ID="evil\nINFO fake line")
     assert len(response["X-Request-ID"]) == 32
