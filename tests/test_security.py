@@ -3,6 +3,7 @@
 import io
 import logging
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -162,6 +163,12 @@ def test_healthz_says_nothing_but_ok_and_is_never_cached(client):
 LOGIN_URL = "/" + settings.ADMIN_URL + "login/"
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Each sign-in attempt hashes a password; the real hasher is slow on purpose."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def admin_user(django_user_model):
     return django_user_model.objects.create_superuser(
@@ -303,3 +310,14 @@ def test_no_secrets_or_session_data_in_logs(client, admin_user, log_output):
         settings.SECRET_KEY,
     ]:
         assert secret not in output
+
+
+def test_env_example_lists_every_variable_the_site_reads():
+    read = set()
+    for path in ["therapyinfo/settings.py", "therapyinfo/gunicorn_conf.py"]:
+        source = (BASE_DIR / path).read_text()
+        read |= set(re.findall(r"env(?:\.\w+)?\(\s*\"([A-Z_]+)\"", source))
+        read |= set(re.findall(r"os\.environ\.get\(\"([A-Z_]+)\"", source))
+    listed = set(re.findall(r"^#? ?([A-Z_]+)=", (BASE_DIR / ".env.example").read_text(), re.M))
+    assert "DJANGO_SECRET_KEY" in read and "WEB_CONCURRENCY" in read
+    assert read - listed == set()
