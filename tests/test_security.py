@@ -321,3 +321,21 @@ def test_env_example_lists_every_variable_the_site_reads():
     listed = set(re.findall(r"^#? ?([A-Z_]+)=", (BASE_DIR / ".env.example").read_text(), re.M))
     assert "DJANGO_SECRET_KEY" in read and "WEB_CONCURRENCY" in read
     assert read - listed == set()
+
+
+def test_behind_a_proxy_the_lockout_counts_the_visitors_address(client, admin_user, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    proxy = "10.0.0.1"  # every request arrives from the proxy
+    for n in range(5):
+        client.post(
+            LOGIN_URL,
+            {"username": f"guess-{n}", "password": "wrong"},
+            REMOTE_ADDR=proxy,
+            HTTP_X_FORWARDED_FOR="198.51.100.66",
+        )
+    ok = {"username": "door-admin", "password": "correct-horse-9-battery"}
+    other = client.post(LOGIN_URL, ok, REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="198.51.100.67")
+    assert other.status_code == 302  # another visitor behind the same proxy
+    client.logout()
+    same = client.post(LOGIN_URL, ok, REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="198.51.100.66")
+    assert same.status_code == 429
