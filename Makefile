@@ -14,7 +14,7 @@ PYTHON_FOR_VENV := $(shell for p in "$$(pyenv which python3 2>/dev/null)" python
 	[ -n "$$p" ] && command -v "$$p" >/dev/null 2>&1 && \
 	"$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v "$$p"; break; }; done)
 
-.PHONY: run test lint bench check-python install clean browser-tools audit
+.PHONY: run test lint bench check-python install clean browser-tools audit serve loadtest
 
 check-python:
 	@if [ -z "$(PYTHON_FOR_VENV)" ]; then \
@@ -44,6 +44,16 @@ run: install
 	$(DEV_ENV) $(MANAGE) migrate --no-input
 	$(DEV_ENV) $(MANAGE) load_content
 	$(DEV_ENV) $(MANAGE) runserver 127.0.0.1:$(PORT)
+
+# Production-style: gunicorn, DEBUG off, WhiteNoise; settings only from the environment.
+serve: install
+	$(MANAGE) collectstatic --no-input --verbosity 0
+	$(MANAGE) migrate --no-input
+	PORT=$(PORT) $(VENV)/bin/gunicorn -c therapyinfo/gunicorn_conf.py
+
+# 60 s of wrk traffic on gunicorn + PostgreSQL; fails on any error (see .ci/loadtest).
+loadtest: install browser-tools
+	bash .ci/loadtest
 
 test: install browser-tools
 	$(TEST_ENV) $(MANAGE) collectstatic --no-input --verbosity 0

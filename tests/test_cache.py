@@ -356,6 +356,8 @@ def test_the_wsgi_entry_point_answers_cache_hits_before_django_runs(django_asser
     with django_assert_num_queries(0):
         second = wsgi_get(app, "/compare/?therapies=lsd,ketamine&utm_source=x")
     assert django.calls == 1, "a cached page went through Django"
+    # Every response gets its own request id (RequestLogMiddleware); all else is the same.
+    assert first[1].pop("X-Request-ID") != second[1].pop("X-Request-ID")
     assert second == first
     assert first[0] == "200 OK"
     assert "Content-Security-Policy" in second[1]

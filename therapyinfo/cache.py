@@ -46,6 +46,8 @@ from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 
+from .middleware import log_request, start_request_log
+
 # How long a thread trusts the content version it last read from the database.
 # An edit reaches every process within this long.
 VERSION_TTL = 1.0
@@ -293,24 +295,37 @@ class CachedPageApp:
         self.middleware = middleware or PageCacheMiddleware(get_response=None)
 
     def __call__(self, environ, start_response):
+        started = time.monotonic()
         hit = self.lookup(environ) if environ.get("REQUEST_METHOD") in ("GET", "HEAD") else None
         if hit is None:
             return self.application(environ, start_response)
         status, headers, content = hit
-        if_none_match = environ.get("HTTP_IF_NONE_MATCH")
-        etag = dict(headers).get("ETag")
-        if if_none_match is not None and etag in {t.strip() for t in if_none_match.split(",")}:
+        # Logged and tagged like every other request (RequestLogMiddleware).
+        request_id = start_request_log(environ.get("HTTP_X_REQUEST_ID"))
+        headers = [*headers, ("X-Request-ID", request_id)]
+        not_modified = self.not_modified(environ, headers)
+        log_request(
+            environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""),
+            304 if not_modified else status, started,
+        )  # fmt: skip
+        if not_modified:
             start_response(
                 "304 Not Modified",
                 [
                     (k, v)
                     for k, v in headers
-                    if k.lower() in NOT_MODIFIED_HEADERS | {"last-modified"}
+                    if k.lower() in NOT_MODIFIED_HEADERS | {"last-modified", "x-request-id"}
                 ],
             )
             return [b""]
         start_response(f"{status} OK", list(headers))
         return [b"" if environ["REQUEST_METHOD"] == "HEAD" else content]
+
+    @staticmethod
+    def not_modified(environ, headers):
+        if_none_match = environ.get("HTTP_IF_NONE_MATCH")
+        etag = dict(headers).get("ETag")
+        return if_none_match is not None and etag in {t.strip() for t in if_none_match.split(",")}
 
     def lookup(self, environ):
         if "HTTP_IF_MODIFIED_SINCE" in environ and "HTTP_IF_NONE_MATCH" not in environ:

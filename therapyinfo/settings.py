@@ -4,6 +4,7 @@
 `make run`; production sets them in its environment.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -45,14 +46,20 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "simple_history",
+    "axes",
     "therapyinfo",
 ]
 
 MIDDLEWARE = [
-    # First, so a cached public page is served before anything else runs
-    # (therapyinfo/cache.py says what is cached and why).
+    # Outermost: logs every request with its id (therapyinfo/middleware.py).
+    "therapyinfo.middleware.RequestLogMiddleware",
+    # Next, so a cached public page is served before anything else runs, even
+    # while the database is away (therapyinfo/cache.py says what is cached and why).
     "therapyinfo.cache.PageCacheMiddleware",
+    # Turns a database outage anywhere below into the friendly 503 page.
+    "therapyinfo.middleware.DatabaseOutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "therapyinfo.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -65,6 +72,9 @@ MIDDLEWARE = [
     "therapyinfo.preview.PrivateForSignedInUsersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "therapyinfo.middleware.RequestLimitsMiddleware",
+    # Last, as django-axes asks: turns its lockout signal into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "therapyinfo.urls"
@@ -95,6 +105,24 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+# django-axes first: it refuses a locked-out user before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Admin login throttling: 5 failures for one user name, or from one address,
+# lock further attempts out for DJANGO_LOGIN_COOLOFF_MINUTES. Lockouts are
+# listed (and can be lifted) in the admin under "Axes".
+AXES_FAILURE_LIMIT = 5
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("DJANGO_LOGIN_COOLOFF_MINUTES", default=30))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "lockout.html"
+# Behind a proxy every request comes from the proxy's address; count back
+# this many hops in X-Forwarded-For to find the visitor's (0: REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "therapyinfo.middleware.client_ip"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"django.contrib.auth.password_validation.{name}"}
@@ -131,6 +159,11 @@ SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=8 * 60 * 60)
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Features no page here uses; sent by therapyinfo.middleware.PermissionsPolicyMiddleware.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=()"
+)
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF],
@@ -143,6 +176,29 @@ SECURE_CSP = {
 }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# One line per request on stderr (therapyinfo.middleware.RequestLogMiddleware),
+# and every other record, errors included, tagged with the same request id.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "therapyinfo.middleware.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}
+    },
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "plain",
+        }
+    },
+    "root": {"handlers": ["stderr"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # The request log says it once; django.server's own access lines would repeat it.
+        "django.server": {"level": "WARNING"},
+    },
+}
 
 # How long a clinical review stays current.
 REVIEW_INTERVAL_MONTHS = env.int("REVIEW_INTERVAL_MONTHS", default=12)

@@ -2,6 +2,8 @@
 a draft page at its own URL) and fetches related rows up front, so a page's
 query count does not grow with its content."""
 
+import sys
+
 from django.db import connection
 from django.db.models import Prefetch
 from django.http import HttpResponse, JsonResponse
@@ -11,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from .middleware import is_database_outage, outage_response
 from .models import (
     Article,
     ArticleSection,
@@ -197,4 +200,6 @@ def page_not_found(request, exception=None):
 
 def server_error(request):
     # Rendered without the request context: the database may be what failed.
+    if is_database_outage(sys.exc_info()[1]):
+        return outage_response()
     return HttpResponse(loader.get_template("500.html").render(), status=500)

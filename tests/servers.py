@@ -1,0 +1,182 @@
+"""Real gunicorn processes and the real PostgreSQL, for the tests that need
+more than Django's test client: a database outage and several app servers.
+
+They run against pytest-django's test database on PostgreSQL (the second
+pass of .ci/run). On SQLite the test database lives in one process's memory,
+so these tests skip there, saying why.
+"""
+
+import contextlib
+import http.cookiejar
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+GUNICORN = Path(sys.executable).with_name("gunicorn")
+
+
+def postgresql_url():
+    """The test database's URL, for other processes; skip unless it is PostgreSQL."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        pytest.skip(
+            "needs a database shared between processes: run with DATABASE_URL=postgres://... "
+            "(the PostgreSQL pass of .ci/run does)"
+        )
+    assert db["NAME"].startswith("test_"), f"not a test database: {db['NAME']}"
+    user, password = (urllib.parse.quote(db[key], safe="") for key in ("USER", "PASSWORD"))
+    return f"postgres://{user}:{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def pg(command):
+    """Run `.ci/pg <command>` on the server in $PGDATA_DIR (as .ci/run exports it)."""
+    return subprocess.run(
+        ["bash", ".ci/pg", command],
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout.strip()
+
+
+def require_pg_control():
+    """Make sure `.ci/pg` controls the very server the tests use, before stopping it."""
+    port = str(settings.DATABASES["default"]["PORT"])
+    if not os.environ.get("PGDATA_DIR"):
+        message = (
+            "PGDATA_DIR is not set, so .ci/pg cannot be sure which PostgreSQL to stop "
+            "(.ci/run exports it; locally: PGDATA_DIR=... PGPORT=... make test)"
+        )
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    url = pg("status")
+    assert url.endswith(f":{port}/therapyinfo"), (
+        f".ci/pg controls {url}, but the tests use port {port}; refusing to stop it"
+    )
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict
+    body: str
+
+
+def fetch(url, data=None, opener=None, headers=None):
+    request = urllib.request.Request(
+        url,
+        data=urllib.parse.urlencode(data).encode() if data is not None else None,
+        headers=headers or {},
+    )
+    opener = opener or urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(request, timeout=30) as response:
+            return Response(response.status, dict(response.headers), response.read().decode())
+    except urllib.error.HTTPError as error:
+        return Response(error.code, dict(error.headers), error.read().decode())
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen
+    log_path: str
+    cookies: http.cookiejar.CookieJar = field(default_factory=http.cookiejar.CookieJar)
+
+    def get(self, path, **kwargs):
+        return fetch(self.url + path, **kwargs)
+
+    def log(self):
+        return Path(self.log_path).read_text()
+
+    def session(self):
+        """An opener that keeps cookies (for the admin) and does not follow redirects."""
+        return urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.cookies), NoRedirect
+        )
+
+    def admin_login(self, username, password):
+        opener = self.session()
+        login = f"{self.url}/{settings.ADMIN_URL}login/"
+        page = fetch(login, opener=opener)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.body).group(1)
+        response = fetch(
+            login,
+            {"csrfmiddlewaretoken": token, "username": username, "password": password},
+            opener=opener,
+        )
+        assert response.status == 302, response.body[:500]
+        return opener
+
+    def admin_post(self, opener, path, data):
+        """Post an admin form the way a browser would: with the form's CSRF token."""
+        form = fetch(self.url + path, opener=opener)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.body).group(1)
+        return fetch(self.url + path, {"csrfmiddlewaretoken": token, **data}, opener=opener)
+
+
+@contextlib.contextmanager
+def gunicorn(port, database_url, workers=2):
+    """A production-style gunicorn (gunicorn_conf.py, DEBUG off) on 127.0.0.1:port."""
+    env = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SECRET_KEY": "server-test-" + "k" * 40,
+        "DJANGO_DEBUG": "off",
+        "DATABASE_URL": database_url,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "PORT": str(port),
+        "WEB_CONCURRENCY": str(workers),
+    }
+    with tempfile.NamedTemporaryFile("w", prefix=f"gunicorn-{port}-", suffix=".log") as log:
+        process = subprocess.Popen(
+            [str(GUNICORN), "-c", "therapyinfo/gunicorn_conf.py"],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        server = Server(f"http://127.0.0.1:{port}", process, log.name)
+        try:
+            wait_until_up(server, port)
+            yield server
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def wait_until_up(server, port):
+    deadline = time.monotonic() + 60
+    while True:
+        if server.process.poll() is not None:
+            pytest.fail(f"gunicorn on port {port} exited:\n{server.log()}")
+        try:
+            if server.get("/healthz").status == 200:
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"gunicorn on port {port} did not answer:\n{server.log()}")
+        time.sleep(0.2)

@@ -1,0 +1,152 @@
+"""When the database is down: the friendly 503 page, never a 500; then recovery.
+
+The first tests fake the outage inside Django and run everywhere. The last
+ones stop the real PostgreSQL under real gunicorn processes, so they run
+only on PostgreSQL (the second pass of .ci/run).
+"""
+
+import contextlib
+
+import pytest
+from django.core.management import call_command
+from django.db import OperationalError, connections
+
+from tests.servers import gunicorn, pg, postgresql_url, require_pg_control
+
+PUBLIC_PAGES = [
+    "/",
+    "/therapies/ketamine/",
+    "/articles/ketamine-infusion-therapy/",
+    "/compare/",
+    "/compare/?therapies=ketamine,lsd",
+    "/glossary/",
+    "/sources/",
+    "/about/",
+    "/sitemap.xml",
+]
+
+
+def assert_friendly_503(status, headers, html):
+    assert status == 503
+    assert "This page is not available right now" in html
+    # The crisis resources are in the template itself, not the database.
+    assert 'href="tel:988"' in html
+    assert "Samaritans" in html
+    assert "Traceback" not in html and "OperationalError" not in html
+    assert "no-store" in headers["Cache-Control"]
+    assert headers["Retry-After"]
+
+
+def database_down(*args, **kwargs):
+    raise OperationalError("connection refused")
+
+
+@pytest.mark.django_db
+def test_a_view_that_cannot_reach_the_database_gives_the_503_page(client, monkeypatch):
+    monkeypatch.setattr("therapyinfo.views.render", database_down)
+    response = client.get("/therapies/ketamine/")
+    assert_friendly_503(response.status_code, response, response.content.decode())
+    assert "Content-Security-Policy" in response
+
+
+@pytest.mark.django_db
+def test_an_error_page_that_cannot_reach_the_database_gives_the_503_page(client, monkeypatch):
+    # The 404 page's context processor reads the crisis resources from the database.
+    monkeypatch.setattr("therapyinfo.context_processors.CrisisResource.objects.all", database_down)
+    client.raise_request_exception = False
+    response = client.get("/no-such-page/")
+    assert_friendly_503(response.status_code, response, response.content.decode())
+
+
+@pytest.mark.django_db
+def test_other_errors_still_give_the_500_page(client, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ValueError("a bug, not an outage")
+
+    monkeypatch.setattr("therapyinfo.views.render", broken)
+    client.raise_request_exception = False
+    response = client.get("/about/")
+    assert response.status_code == 500
+    assert "Sorry, something went wrong" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_healthz_is_503_when_the_database_does_not_answer(client, monkeypatch):
+    monkeypatch.setattr("therapyinfo.views.connection.cursor", database_down)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable"}
+    assert "no-store" in response["Cache-Control"]
+
+
+# --- The real PostgreSQL, stopped under running gunicorn processes ---------------
+
+
+@pytest.fixture
+def served_database(transactional_db):
+    """The test database, with the content in it, for server processes to use.
+
+    Transactional: what this process writes is committed, so the servers see
+    it, and no test transaction is left open while the server is stopped.
+    pytest-django empties the database afterwards, as after browser tests.
+    """
+    url = postgresql_url()
+    require_pg_control()
+    call_command("load_content", verbosity=0)
+    connections.close_all()
+    yield url
+    connections.close_all()  # this process's connections died with the server
+
+
+@contextlib.contextmanager
+def postgresql_stopped():
+    pg("stop")
+    try:
+        yield
+    finally:
+        pg("start")
+
+
+def test_outage_gives_503_and_the_same_processes_recover(served_database):
+    with gunicorn(8161, served_database, workers=2) as server:
+        pids_before = server.process.pid
+        for path in PUBLIC_PAGES:
+            assert server.get(path).status == 200, path
+
+        with postgresql_stopped():
+            # Several rounds, so that every worker meets the outage.
+            for _ in range(3):
+                for path in [*PUBLIC_PAGES, "/no-such-page/"]:
+                    response = server.get(path)
+                    assert_friendly_503(response.status, response.headers, response.body)
+                health = server.get("/healthz")
+                assert health.status == 503
+                assert health.body == '{"status": "unavailable"}'
+
+        # PostgreSQL is back: the very same processes answer again, at once.
+        for _ in range(3):
+            for path in PUBLIC_PAGES:
+                assert server.get(path).status == 200, path
+        assert server.get("/healthz").status == 200
+        assert server.process.poll() is None and server.process.pid == pids_before
+        log = server.log()
+        assert "database unavailable" in log
+        assert "Traceback" not in log
+
+
+def test_pages_in_the_page_cache_are_still_served_during_an_outage(served_database):
+    # One worker, so the page is in the cache of the process that answers.
+    with gunicorn(8162, served_database, workers=1) as server:
+        cached = {}
+        for path in ["/", "/therapies/ketamine/", "/compare/"]:
+            server.get(path)  # the first visit fills the cache
+            cached[path] = server.get(path)
+            assert cached[path].status == 200
+        with postgresql_stopped():
+            for path, before in cached.items():
+                during = server.get(path)
+                assert during.status == 200, path
+                assert during.body == before.body, path
+            # A page nobody has visited gets the 503 page.
+            response = server.get("/glossary/")
+            assert_friendly_503(response.status, response.headers, response.body)
