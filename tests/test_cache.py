@@ -1,6 +1,11 @@
 """Item 2 and 3 of the performance issue: the whole-page cache is right for
 every visitor and every process, and revalidations get 304."""
 
+import os
+import shutil
+import socket
+import subprocess
+import time
 from datetime import date
 from io import StringIO
 from wsgiref.util import setup_testing_defaults
@@ -280,6 +285,42 @@ DATABASE = "django.core.cache.backends.db.DatabaseCache"
     ids=["memory-per-process", "shared-database-cache"],
 )
 def test_an_edit_in_one_process_reaches_every_other_within_one_second(caches_setting):
+    check_an_edit_reaches_both_servers(caches_setting)
+
+
+@pytest.fixture
+def redis_url():
+    """A real, throwaway Redis server (CI installs redis-server)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("redis-server is not installed (.ci/run installs it)")
+        pytest.skip("redis-server is not installed; CI runs this test")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            with socket.socket() as client:
+                if client.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_an_edit_reaches_every_process_through_a_shared_redis_cache(redis_url):
+    redis = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}
+    check_an_edit_reaches_both_servers({"default": {"BACKEND": LOCMEM}, "a": redis, "b": redis})
+
+
+def check_an_edit_reaches_both_servers(caches_setting):
     with override_settings(CACHES=caches_setting):
         call_command("createcachetable", verbosity=0)
         monotonic = FakeMonotonic()
@@ -408,3 +449,22 @@ def test_cached_pages_are_still_served_while_the_database_is_away(client, monkey
     response = client.get("/glossary/")
     assert response.status_code == 200
     assert response.content == html
+
+
+def test_with_the_database_away_and_no_version_seen_the_page_itself_answers(monkeypatch):
+    """No version to key on: the cache steps aside (no 500 from the cache
+    itself), and what answers is the page, here the friendly outage page."""
+
+    def database_away():
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(page_cache, "read_content_version", database_away)
+    page_cache.forget_process_state()
+    answered = []
+
+    def page(request):
+        answered.append(request.path)
+        return HttpResponse("the page", status=503)
+
+    response = PageCacheMiddleware(page)(RequestFactory().get("/glossary/"))
+    assert (response.status_code, answered) == (503, ["/glossary/"])

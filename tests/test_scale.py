@@ -4,7 +4,7 @@ the others within a second. Runs on PostgreSQL only (see tests/servers.py)."""
 import time
 
 import pytest
-from django.conf import settings
+from django.conf import global_settings, settings
 from django.core.management import call_command
 from django.db import connections
 
@@ -13,8 +13,10 @@ from therapyinfo.models import GlossaryTerm
 
 
 @pytest.fixture
-def shared_database(transactional_db, django_user_model):
+def shared_database(transactional_db, django_user_model, settings):
     url = postgresql_url()
+    # The servers check passwords with the production hashers, not the tests' fast one.
+    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
     call_command("load_content", verbosity=0)
     django_user_model.objects.create_superuser("scale-admin", "s@example.org", "scale-pw-9x!long")
     connections.close_all()

@@ -219,7 +219,13 @@ class PageCacheMiddleware:
                 patch_cache_control(response, private=True)
             return response
 
-        version = self.clock.get()
+        try:
+            version = self.clock.get()
+        except DatabaseError:
+            # The database is away and this thread never saw a version: nothing
+            # cached can be trusted, so the page itself answers (with the outage
+            # page, when it needs the database).
+            return self.get_response(request)
         today = date.today()
         key = self.key(request, version, today)
         cached = self.cache.get(key)
