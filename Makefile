@@ -52,7 +52,7 @@ serve: install
 	PORT=$(PORT) $(VENV)/bin/gunicorn -c therapyinfo/gunicorn_conf.py
 
 # 60 s of wrk traffic on gunicorn + PostgreSQL; fails on any error (see .ci/loadtest).
-loadtest: install browser-tools
+loadtest: install
 	bash .ci/loadtest
 
 test: install browser-tools
