@@ -3,6 +3,7 @@ these machines, and the rule that a missing tool skips locally but fails in CI."
 
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -47,3 +48,20 @@ def require_vnu():
     require(
         VNU_JAR.exists(), f"no {VNU_JAR}: run `make browser-tools` (npm ci --prefix tests/browser)"
     )
+
+
+@contextmanager
+def launched_chromium():
+    """Debian's Chromium under Playwright, closed afterwards."""
+    require_chromium()
+    # Playwright runs an event loop in this thread; the tests' own ORM calls
+    # are still synchronous and safe.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -4,26 +4,12 @@ Uses Debian's Chromium through Playwright. Without Chromium the test skips
 locally; in CI (`CI=true`) a missing browser fails the run instead.
 """
 
-import os
-import shutil
-
 import pytest
 from django.conf import settings
 from django.core.management import call_command
 
+from tests.browser_support import launched_chromium
 from therapyinfo.models import GlossaryTerm
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 # Records every CSP violation the page reports, before any page script runs
 # (init scripts come through DevTools, so the policy itself does not block them).
@@ -37,21 +23,10 @@ document.addEventListener("securitypolicyviolation", (event) => {
 
 @pytest.fixture
 def browser_page():
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Chromium not found at {CHROMIUM}; CI must run the browser tests")
-        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.add_init_script(RECORD_VIOLATIONS)
-            yield page
-        finally:
-            browser.close()
+    with launched_chromium() as browser:
+        page = browser.new_page()
+        page.add_init_script(RECORD_VIOLATIONS)
+        yield page
 
 
 def test_admin_login_and_save_without_csp_violations(live_server, browser_page, django_user_model):

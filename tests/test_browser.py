@@ -13,7 +13,7 @@ import os
 import pytest
 from django.core.management import call_command
 
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, require_chromium
+from tests.browser_support import launched_chromium
 from therapyinfo.models import Article, Comparison, Therapy
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls
@@ -27,13 +27,8 @@ WCAG_A_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 @pytest.fixture(scope="module")
 def browser():
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with launched_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 @pytest.fixture

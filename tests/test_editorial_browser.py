@@ -7,8 +7,6 @@ Without Chromium the test skips locally; with CI=true it fails instead.
 """
 
 import importlib
-import os
-from pathlib import Path
 
 import pytest
 from django.apps import apps
@@ -16,39 +14,16 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connections
 
+from tests.browser_support import launched_chromium
 from therapyinfo.models import Status, Therapy, TherapySideEffect
 
-# Playwright runs an event loop in this thread; Django's ORM calls from the
-# test itself are still synchronous and safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PASSWORD = "a-long-reviewer-password-9!"
 
 
 @pytest.fixture
 def chromium():
-    if not CHROMIUM.exists():
-        reason = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}; CI=true, so the browser test must run.")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with launched_chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
