@@ -217,3 +217,10 @@ def test_server_error_page_needs_no_database_and_shows_crisis_numbers(rf):
     html = response.content.decode()
     for number in ("988", "116 123", "999", "112"):
         assert number in html
+
+
+def test_public_pages_do_not_vary_on_cookies(client):
+    """A visitor without a session gets a page a CDN can share with everyone."""
+    for url in public_urls():
+        response = client.get(url)
+        assert "Cookie" not in response.get("Vary", ""), url

@@ -4,6 +4,8 @@ query count does not grow with its content."""
 
 import sys
 
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.db.models import Prefetch
 from django.http import HttpResponse, JsonResponse
@@ -29,6 +31,15 @@ from .selection import SelectionError, parse_selection
 DEFAULT_COMPARISON = "ketamine-vs-psychedelics"
 
 
+def viewer(request):
+    """Who is looking. Without a session cookie nobody is signed in, and not
+    touching the session keeps `Vary: Cookie` off public pages, which a CDN
+    would otherwise key on."""
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return AnonymousUser()
+    return request.user
+
+
 @require_safe
 def home(request):
     return render(
@@ -45,7 +56,7 @@ def home(request):
 @require_safe
 def article_detail(request, slug):
     article = get_object_or_404(
-        Article.objects.visible_to(request.user).prefetch_related(
+        Article.objects.visible_to(viewer(request)).prefetch_related(
             Prefetch("sections", queryset=ArticleSection.objects.order_by("position", "id")),
             "sources",
             Prefetch("therapies", queryset=Therapy.objects.published()),
@@ -66,7 +77,7 @@ def article_detail(request, slug):
 @require_safe
 def therapy_detail(request, slug):
     therapy = get_object_or_404(
-        Therapy.objects.visible_to(request.user).prefetch_related(
+        Therapy.objects.visible_to(viewer(request)).prefetch_related(
             "mechanisms",
             "sources",
             Prefetch(
@@ -93,7 +104,7 @@ def therapy_detail(request, slug):
 @require_safe
 def comparison_detail(request, slug=DEFAULT_COMPARISON):
     comparison = get_object_or_404(
-        Comparison.objects.visible_to(request.user).prefetch_related(
+        Comparison.objects.visible_to(viewer(request)).prefetch_related(
             Prefetch("therapies", queryset=Therapy.objects.published()),
             Prefetch("rows", queryset=ComparisonRow.objects.prefetch_related("cells")),
         ),
