@@ -80,3 +80,16 @@ def editor(db, django_user_model):
 def reviewer(db, django_user_model):
     """A staff user in the "Clinical reviewer" group."""
     return member_of(django_user_model, "rev", "Clinical reviewer")
+
+
+@pytest.fixture
+def client_of_a_broken_page(client, monkeypatch):
+    """A client whose pages fail with a bug (not a database outage), answered
+    as a visitor would see it rather than raised into the test."""
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug, not an outage")
+
+    monkeypatch.setattr("therapyinfo.views.render", broken)
+    client.raise_request_exception = False
+    return client

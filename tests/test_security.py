@@ -276,13 +276,8 @@ def test_a_forged_request_id_is_replaced(client, log_output):
     assert "fake line" not in log_output.getvalue()
 
 
-def test_errors_are_logged_with_the_same_request_id(client, log_output, monkeypatch):
-    def broken(*args, **kwargs):
-        raise RuntimeError("boom")
-
-    monkeypatch.setattr("therapyinfo.views.render", broken)
-    client.raise_request_exception = False
-    response = client.get("/about/")
+def test_errors_are_logged_with_the_same_request_id(client_of_a_broken_page, log_output):
+    response = client_of_a_broken_page.get("/about/")
     assert response.status_code == 500
     request_id = response["X-Request-ID"]
     output = log_output.getvalue()

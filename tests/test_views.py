@@ -198,13 +198,6 @@ def test_robots_points_to_the_sitemap_and_keeps_crawlers_out_of_admin(client):
     assert "Disallow: /admin/" in text
 
 
-def test_healthz_answers_ok_and_is_never_cached(client):
-    response = client.get("/healthz")
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
-    assert "no-cache" in response["Cache-Control"]
-
-
 def test_posting_to_a_page_is_refused_not_crashed(client):
     assert client.post("/compare/", {"therapies": "ketamine"}).status_code == 405
 
