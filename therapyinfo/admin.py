@@ -236,13 +236,10 @@ class TherapySideEffectInline(admin.StackedInline):
     extra = 0
     autocomplete_fields = ["side_effect", "source"]
     fields = [
-        "side_effect",
-        "frequency",
-        "severity",
-        "how_long",
+        ("side_effect", "frequency", "severity"),
+        ("how_long", "source"),
         "what_helps",
         "when_to_get_help",
-        "source",
     ]
 
 

@@ -187,20 +187,19 @@ def unit_for(values, stored_hours, default):
     return "hours"
 
 
-def number_field(label, help_text=""):
+def number_field(label):
     return forms.DecimalField(
         label=label,
         required=False,
         min_value=0,
         max_digits=9,
         decimal_places=3,
-        help_text=help_text,
         widget=forms.NumberInput(attrs={"step": "any", "class": "vUnitNumber"}),
     )
 
 
-def unit_field(label):
-    return forms.ChoiceField(label=label, choices=UNIT_CHOICES)
+def unit_field(label, help_text):
+    return forms.ChoiceField(label=label, choices=UNIT_CHOICES, help_text=help_text)
 
 
 class TimelineUnitsMixin(forms.Form):
@@ -210,20 +209,18 @@ class TimelineUnitsMixin(forms.Form):
     three `duration_*` fields instead of the model's hour and day fields.
     """
 
-    onset_min = number_field(
-        "Relief starts: soonest",
-        "How soon after a dose relief usually starts: soonest and latest, in the unit you "
-        "pick. Leave both empty when the evidence does not say.",
-    )
+    onset_min = number_field("Relief starts: soonest")
     onset_max = number_field("latest")
-    onset_unit = unit_field("unit")
-    duration_min = number_field(
-        "Relief lasts: shortest",
-        "How long relief usually lasts: shortest and longest, in the unit you pick. "
-        "Leave both empty when the evidence does not say.",
+    onset_unit = unit_field(
+        "unit",
+        "Time after a dose. Leave both numbers empty when the evidence does not say.",
     )
+    duration_min = number_field("Relief lasts: shortest")
     duration_max = number_field("longest")
-    duration_unit = unit_field("unit")
+    duration_unit = unit_field(
+        "unit",
+        "Time relief usually lasts. Leave both numbers empty when the evidence does not say.",
+    )
 
     # Model errors about the stored fields are shown on the fields the editor sees.
     STORED_TO_FORM = {
