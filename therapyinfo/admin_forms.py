@@ -133,7 +133,7 @@ def removal_notices(form):
             where = f"{model._meta.verbose_name} “{form.instance}”"
             notices.append(
                 f"{label} of {where}: the site removes {', '.join(removed)} when it shows "
-                "this text, so readers will not see it. The rest was saved."
+                "this text, so readers will not see them. Your text was saved as typed."
             )
     return notices
 
