@@ -62,7 +62,7 @@ def test_an_edit_to_onset_shows_on_the_comparison_page(staff_client, client):
     ketamine = Therapy.objects.get(slug="ketamine")
     url = reverse("admin:therapyinfo_therapy_change", args=[ketamine.pk])
     data = form_data(staff_client.get(url))
-    data.update(onset_min_hours="3", onset_max_hours="7")
+    data.update(onset_min="3", onset_max="7", onset_unit="hours")
     response = staff_client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     ketamine.refresh_from_db()
@@ -75,7 +75,7 @@ def test_admin_refuses_onset_minimum_above_maximum(staff_client):
     ketamine = Therapy.objects.get(slug="ketamine")
     url = reverse("admin:therapyinfo_therapy_change", args=[ketamine.pk])
     data = form_data(staff_client.get(url))
-    data.update(onset_min_hours="50", onset_max_hours="2")
+    data.update(onset_min="50", onset_max="2", onset_unit="hours")
     response = staff_client.post(url, data)
     assert response.status_code == 200
     assert "cannot be later" in response.content.decode()

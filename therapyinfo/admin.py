@@ -22,13 +22,9 @@ from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import models
+from .admin_forms import EditorialAdminMixin, MarkdownPreviewMixin, TimelineUnitsMixin
 from .readability import BODY_TARGET, SUMMARY_TARGET, grades
 from .review import DUE_SOON_DAYS
-
-admin.site.site_header = "therapyinfo content"
-admin.site.site_title = "therapyinfo admin"
-admin.site.index_title = "Content"
-admin.site.index_template = "admin/editorial_index.html"
 
 REVIEW_FIELDS = ["last_reviewed", "next_review_due", "reviewed_by"]
 PUBLISH_REFUSED = (
@@ -62,7 +58,7 @@ class ContentForm(forms.ModelForm):
         return cleaned
 
 
-class ContentAdmin(SimpleHistoryAdmin):
+class ContentAdmin(EditorialAdminMixin, SimpleHistoryAdmin):
     """Every content model: revision history, and reading grades for its text."""
 
     form = ContentForm
@@ -234,24 +230,26 @@ class ReviewedAdmin(ContentAdmin):
         return obj.review_overdue
 
 
-class TherapySideEffectInline(admin.TabularInline):
+class TherapySideEffectInline(admin.StackedInline):
     form = ContentForm
     model = models.TherapySideEffect
     extra = 0
     autocomplete_fields = ["side_effect", "source"]
     fields = [
-        "side_effect",
-        "frequency",
-        "severity",
-        "how_long",
+        ("side_effect", "frequency", "severity"),
+        ("how_long", "source"),
         "what_helps",
         "when_to_get_help",
-        "source",
     ]
+
+
+class TherapyForm(TimelineUnitsMixin, ReviewedForm):
+    """Onset and duration in one unit the editor picks (admin_forms.py)."""
 
 
 @admin.register(models.Therapy)
 class TherapyAdmin(ReviewedAdmin):
+    form = TherapyForm
     readability_targets = {"summary": SUMMARY_TARGET, "body": BODY_TARGET, "evidence": BODY_TARGET}
     list_display = ["name", "drug_class", "status", "last_reviewed", "next_review_due", "overdue"]
     search_fields = ["name", "short_name", "summary", "body"]
@@ -265,8 +263,8 @@ class TherapyAdmin(ReviewedAdmin):
             "Timeline (drives the comparison and the chart)",
             {
                 "fields": [
-                    ("onset_min_hours", "onset_max_hours"),
-                    ("duration_min_days", "duration_max_days"),
+                    ("onset_min", "onset_max", "onset_unit"),
+                    ("duration_min", "duration_max", "duration_unit"),
                     "timeline_note",
                 ]
             },
@@ -362,7 +360,7 @@ class ComparisonCellAdmin(ContentAdmin):
         return obj.row.comparison.get_absolute_url()
 
 
-class ArticleSectionInline(admin.StackedInline):
+class ArticleSectionInline(MarkdownPreviewMixin, admin.StackedInline):
     form = ContentForm
     model = models.ArticleSection
     extra = 0

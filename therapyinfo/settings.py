@@ -38,7 +38,7 @@ if not ADMIN_URL.endswith("/") or ADMIN_URL.startswith("/"):
     )
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "therapyinfo.admin_site.EditorialAdminConfig",  # django.contrib.admin, grouped for editors
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
