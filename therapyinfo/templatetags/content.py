@@ -333,25 +333,26 @@ def selection_links(available, columns):
 
 @register.inclusion_tag("includes/timeline.html")
 def timeline(therapies, heading_id="timeline-title"):
-    """The timeline picture for `therapies`, drawn from their numeric ranges on
-    every render, so an edit in the admin redraws it."""
+    """The timeline picture for `therapies`, with the same timings in words
+    beside it, drawn from their numeric ranges on every render, so an edit in
+    the admin redraws it."""
     therapies = list(therapies)
-
-    def onset_words(therapy):
-        return hours_range(therapy.onset_min_hours, therapy.onset_max_hours)
-
-    def duration_words(therapy):
-        return days_range(therapy.duration_min_days, therapy.duration_max_days)
-
-    picture = layout(therapies, onset_words, duration_words)
-    described = []
-    for therapy in therapies:
-        onset, duration = onset_words(therapy), duration_words(therapy)
-        if onset or duration:
+    picture = layout(therapies)
+    words, described = [], []
+    for therapy, row in zip(therapies, picture["rows"], strict=True):
+        onset = hours_range(therapy.onset_min_hours, therapy.onset_max_hours)
+        lasting = days_range(therapy.duration_min_days, therapy.duration_max_days)
+        words.append({"name": therapy.name, "onset": onset, "lasting": lasting, "row": row})
+        if onset or lasting:
             described.append(
                 f"{therapy.name}: starts to help {onset or 'at a time not known'} after a dose; "
-                f"relief lasts {duration or 'for a time not known'}."
+                f"relief lasts {lasting or 'for a time not known'}."
             )
         else:
             described.append(f"{therapy.name}: not known, there are no figures yet.")
-    return {"picture": picture, "description": " ".join(described), "id": heading_id}
+    return {
+        "picture": picture,
+        "words": words,
+        "description": " ".join(described),
+        "id": heading_id,
+    }
