@@ -255,6 +255,22 @@ def test_about_has_the_disclaimer(client):
     assert "not medical advice" in html
 
 
+def test_about_says_who_publishes_funds_reviews_and_how_to_contact(client, settings):
+    settings.REVIEW_INTERVAL_MONTHS = 12
+    html = client.get("/about/").content.decode()
+    headings = re.findall(r"<h2 id=\"[\w-]+\">([^<]+)</h2>", html)
+    for heading in ("Who publishes it", "How it is funded", "Who writes and reviews it",
+                    "How to contact us"):  # fmt: skip
+        assert heading in headings
+    assert "The Therapy Info project writes and publishes this site." in html
+    assert "This site has no funding on record." in html
+    assert "A clinical reviewer then checks each page against its sources." in html
+    assert "at least every 12 months" in html
+    # No made-up address: the page says plainly that there is none yet.
+    assert "We do not have a public contact address yet" in html
+    assert "mailto:" not in html and "@" not in html.split("<main")[1].split("</main>")[0]
+
+
 def test_sitemap_lists_published_pages_with_lastmod(client):
     response = client.get("/sitemap.xml")
     assert response.status_code == 200

@@ -204,7 +204,11 @@ def sources(request):
 
 @require_safe
 def about(request):
-    return render(request, "therapyinfo/about.html")
+    return render(
+        request,
+        "therapyinfo/about.html",
+        {"review_interval_months": settings.REVIEW_INTERVAL_MONTHS},
+    )
 
 
 @require_safe

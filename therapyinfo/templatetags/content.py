@@ -13,6 +13,7 @@ from functools import lru_cache
 import markdown as markdown_lib
 import nh3
 from django import template
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from therapyinfo.cache import PerVersion
@@ -137,11 +138,30 @@ def glossary_index(terms):
 site_glossary_index = PerVersion(lambda: glossary_index(GlossaryTerm.objects.all()))
 
 
-class GlossaryLinker:
-    """Links the first use on a page of each glossary term to its definition.
+def explained_term(term, words):
+    """`words` (already escaped text) as a button that shows the term's
+    definition in place, with a link to the glossary.
 
-    One linker per page render: it remembers which terms it has linked, so
-    later uses, in this section or the next, stay plain text.
+    The HTML popover attribute does the showing, so it works with no script
+    (and with the strict CSP); phrasing elements only, so it stays valid
+    inside a <p>. A browser without popovers shows the definition inline."""
+    target = f"term-{term.slug}"
+    return (
+        f'<button type="button" class="term" popovertarget="{target}">{words}</button>'
+        f'<span class="term__popover" id="{target}" popover>'
+        f"<strong>{escape(term.term)}</strong>: {escape(term.definition)} "
+        f'<a href="{term.get_absolute_url()}">More in the glossary</a> '
+        f'<button type="button" class="term__close" popovertarget="{target}" '
+        f'popovertargetaction="hide">Close</button></span>'
+    )
+
+
+class GlossaryLinker:
+    """Explains the first use on a page of each glossary term in place.
+
+    One linker per page render: it remembers which terms it has explained, so
+    later uses, in this section or the next, stay plain text (and each
+    popover's id is used once).
     """
 
     def __init__(self, terms=None):
@@ -166,7 +186,7 @@ class GlossaryLinker:
             if term.slug in self.linked:
                 return match[0]
             self.linked.add(term.slug)
-            return f'<a href="{term.get_absolute_url()}" class="term">{match[0]}</a>'
+            return explained_term(term, match[0])
 
         parts = TAG.split(html)
         inside = 0
@@ -188,7 +208,7 @@ def glossary_linker():
 
 @register.filter(is_safe=True)
 def glossary(html, linker):
-    """Link the page's first use of each glossary term; `html` must already be safe."""
+    """Explain the page's first use of each glossary term; `html` must already be safe."""
     if not linker:
         return html
     return mark_safe(linker.link(str(html)))
