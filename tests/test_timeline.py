@@ -75,7 +75,9 @@ def test_relief_is_one_bar_from_when_it_starts_through_how_long_it_lasts(client)
     # Psilocybin starts within days, not weeks later.
     assert found["Psilocybin therapy"]["onset"][0] <= x_at(7 * 24)
     desc = re.search(r"<desc[^>]*>(.*?)</desc>", svg, re.S)[1]
-    assert "Ketamine infusion therapy: starts to help from about 2 hours to about 1 day" in desc
+    ketamine = Therapy.objects.get(slug="ketamine")
+    onset = hours_range(ketamine.onset_min_hours, ketamine.onset_max_hours)
+    assert f"Ketamine infusion therapy: starts to help {onset} after a dose" in desc
 
 
 @pytest.mark.django_db
@@ -100,23 +102,35 @@ def test_the_words_beside_the_picture_and_the_table_say_the_same(client):
 def test_a_therapy_with_only_an_onset_says_how_long_is_not_known(client, ketamine):
     ketamine.duration_min_days = ketamine.duration_max_days = None
     ketamine.save()
-    html = client.get(ketamine.get_absolute_url()).content.decode()
-    found = bars(svg_of(html))["Ketamine infusion therapy"]
-    assert set(found) == {"onset"}
-    assert "How long it lasts: not known" in svg_of(html)
+    for url in (ketamine.get_absolute_url(), "/compare/"):
+        html = client.get(url).content.decode()
+        found = bars(svg_of(html))["Ketamine infusion therapy"]
+        assert set(found) == {"onset"}, url
+        assert "How long it lasts: not known" in svg_of(html), url
     assert "Lasts: not known." in " ".join(words_of(html).split())
+
+
+@pytest.mark.django_db
+def test_words_beside_the_picture_where_several_therapies_share_it(client, ketamine):
+    assert "Ketamine infusion therapy" in words_of(client.get("/compare/").content.decode())
+    # A therapy's own page says its timings just above the picture; not twice.
+    assert "timeline__words" not in client.get(ketamine.get_absolute_url()).content.decode()
 
 
 @pytest.mark.django_db
 def test_an_edit_redraws_the_picture(client, ketamine):
     before = bars(svg_of(client.get(ketamine.get_absolute_url()).content.decode()))
-    assert before["Ketamine infusion therapy"]["onset"] == (x_at(2), round(x_at(24) - x_at(2), 1))
+    low, high = ketamine.onset_min_hours, ketamine.onset_max_hours
+    assert before["Ketamine infusion therapy"]["onset"] == (
+        x_at(low),
+        round(x_at(high) - x_at(low), 1),
+    )
     ketamine.onset_min_hours, ketamine.onset_max_hours = 6, 48
     ketamine.save()  # as the admin does, so any page cache sees the change
-    after_html = client.get(ketamine.get_absolute_url()).content.decode()
-    after = bars(svg_of(after_html))["Ketamine infusion therapy"]
-    assert after["onset"] == (x_at(6), round(x_at(48) - x_at(6), 1))
-    assert "from about 6 hours to about 2 days after a dose" in words_of(after_html)
+    after = bars(svg_of(client.get(ketamine.get_absolute_url()).content.decode()))
+    assert after["Ketamine infusion therapy"]["onset"] == (x_at(6), round(x_at(48) - x_at(6), 1))
+    compare = client.get("/compare/").content.decode()
+    assert "from about 6 hours to about 2 days after a dose" in words_of(compare)
 
 
 @pytest.mark.django_db

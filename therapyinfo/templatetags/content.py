@@ -352,17 +352,23 @@ def selection_links(available, columns):
 
 
 @register.inclusion_tag("includes/timeline.html")
-def timeline(therapies, heading_id="timeline-title"):
+def timeline(therapies, heading_id="timeline-title", words=None):
     """The timeline picture for `therapies`, with the same timings in words
     beside it, drawn from their numeric ranges on every render, so an edit in
-    the admin redraws it."""
+    the admin redraws it.
+
+    `words` defaults to listing the timings only when there are several
+    therapies: a therapy's own page states its timings just above the picture
+    (includes/timing.html), and saying them twice would only add length."""
     therapies = list(therapies)
+    if words is None:
+        words = len(therapies) > 1
     picture = layout(therapies)
-    words, described = [], []
-    for therapy, row in zip(therapies, picture["rows"], strict=True):
+    listed, described = [], []
+    for therapy in therapies:
         onset = hours_range(therapy.onset_min_hours, therapy.onset_max_hours)
         lasting = days_range(therapy.duration_min_days, therapy.duration_max_days)
-        words.append({"name": therapy.name, "onset": onset, "lasting": lasting, "row": row})
+        listed.append({"name": therapy.name, "onset": onset, "lasting": lasting})
         if onset or lasting:
             described.append(
                 f"{therapy.name}: starts to help {onset or 'at a time not known'} after a dose; "
@@ -372,7 +378,7 @@ def timeline(therapies, heading_id="timeline-title"):
             described.append(f"{therapy.name}: not known, there are no figures yet.")
     return {
         "picture": picture,
-        "words": words,
+        "words": listed if words else [],
         "description": " ".join(described),
         "id": heading_id,
     }
