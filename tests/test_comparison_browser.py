@@ -217,3 +217,21 @@ def test_glossary_terms_explain_themselves_in_place_without_javascript(pages, si
     popover.get_by_role("link", name="More in the glossary").click()
     page.wait_for_url("**/glossary/#*")
     assert page.locator(":target dt").is_visible()
+
+
+def test_printed_comparison_is_a_plain_table_whose_header_repeats(pages, site):
+    page = pages(794)  # an A4 page's width in CSS pixels
+    page.goto(site + "/compare/")
+    page.emulate_media(media="print")
+    table = page.locator("table.compare").first
+    assert table.evaluate("t => getComputedStyle(t).display") == "table"
+    assert table.locator("thead").evaluate("e => getComputedStyle(e).display") == (
+        "table-header-group"  # repeated at the top of each printed page
+    )
+    assert table.locator("thead th").first.evaluate("e => getComputedStyle(e).position") == (
+        "static"
+    )
+    # Choosing links are no use on paper; the picture is kept whole on one page.
+    assert page.locator(".choose").evaluate("e => getComputedStyle(e).display") == "none"
+    figure = page.locator("figure.timeline")
+    assert figure.evaluate("e => getComputedStyle(e).breakInside") == "avoid"

@@ -177,6 +177,10 @@ def test_a_chosen_pair_names_only_those_two_in_heading_title_intro_and_json_ld(c
     assert "puts Ketamine and Psilocybin side by side" in lede
     assert json_ld(html)["name"] == "Ketamine and Psilocybin compared"
     assert "Ketamine and Psilocybin" in json_ld(html)["description"]
+    assert [item["name"] for item in json_ld(html)["about"]] == [
+        "Ketamine infusion therapy",
+        "Psilocybin therapy",
+    ]
     for text in (title, heading, lede, json.dumps(json_ld(html))):
         assert "LSD" not in text
     # Everything chosen: the comparison's own title.
