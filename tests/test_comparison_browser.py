@@ -128,8 +128,8 @@ def test_the_page_follows_the_choice_and_names_are_case_insensitive(pages, site)
     response = page.goto(site + "/compare/?therapies=KETAMINE,Psilocybin")
     assert response.ok
     assert page.url == site + "/compare/?therapies=ketamine,psilocybin"
-    assert page.title() == "Ketamine and Psilocybin compared | Therapy Info"
-    assert page.locator("h1").inner_text() == "Ketamine and Psilocybin compared"
+    assert page.title() == "Ketamine and psilocybin compared | Therapy Info"
+    assert page.locator("h1").inner_text() == "Ketamine and psilocybin compared"
     assert "LSD" not in page.locator(".compare").first.inner_text()
     # A mistake offers the valid choices as buttons, not codes to type.
     response = page.goto(site + "/compare/?therapies=ketamine,heroin")

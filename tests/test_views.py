@@ -172,11 +172,11 @@ def test_a_chosen_pair_names_only_those_two_in_heading_title_intro_and_json_ld(c
     title = re.search(r"<title>(.*?)</title>", html)[1]
     heading = re.search(r"<h1>(.*?)</h1>", html)[1]
     lede = re.search(r'<p class="lede">(.*?)</p>', html)[1]
-    assert title == "Ketamine and Psilocybin compared | Therapy Info"
-    assert heading == "Ketamine and Psilocybin compared"
-    assert "puts Ketamine and Psilocybin side by side" in lede
-    assert json_ld(html)["name"] == "Ketamine and Psilocybin compared"
-    assert "Ketamine and Psilocybin" in json_ld(html)["description"]
+    assert title == "Ketamine and psilocybin compared | Therapy Info"
+    assert heading == "Ketamine and psilocybin compared"
+    assert "puts ketamine and psilocybin side by side" in lede
+    assert json_ld(html)["name"] == "Ketamine and psilocybin compared"
+    assert "Ketamine and psilocybin" in json_ld(html)["description"]
     assert [item["name"] for item in json_ld(html)["about"]] == [
         "Ketamine infusion therapy",
         "Psilocybin therapy",

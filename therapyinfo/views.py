@@ -165,7 +165,9 @@ def comparison_detail(request, slug=DEFAULT_COMPARISON):
 
 
 def names_in_words(names):
-    """'Ketamine and LSD', 'Ketamine, Psilocybin and LSD'."""
+    """'ketamine and LSD', 'ketamine, psilocybin and LSD': for use mid-sentence
+    (a name in capitals, like LSD, keeps them)."""
+    names = [name if name.isupper() else name.lower() for name in names]
     if len(names) < 2:
         return "".join(names)
     return ", ".join(names[:-1]) + " and " + names[-1]
