@@ -92,6 +92,10 @@ def test_on_a_phone_every_cell_names_its_therapy_and_nothing_scrolls_sideways(pa
             assert cell["left"] >= 0 and cell["right"] <= width, where
             assert cell["width"] >= width - 80, where
             assert len(cell["text"]) > len(cell["label"]), where
+        # Still a table to assistive technology, with its row and column headers.
+        table = page.get_by_role("table").first
+        assert table.get_by_role("columnheader").count() == len(chosen), path
+        assert table.get_by_role("rowheader").count() > 5, path
         # No table is wider than the space it has.
         assert page.evaluate(
             "[...document.querySelectorAll('table.compare')]"
