@@ -1,4 +1,5 @@
-"""Glossary terms in running text: the first use of each on a page links to its
+"""Glossary terms in running text: the first use of each on a page explains
+itself in place (a popover that needs no script) and links on to its
 definition; later uses, headings, links and code are left alone."""
 
 import re
@@ -12,7 +13,16 @@ from therapyinfo.templatetags.content import GlossaryLinker, term_spellings
 
 
 def term_links(html):
-    return re.findall(r'<a href="/glossary/#([a-z0-9-]+)" class="term">([^<]+)</a>', html)
+    """(slug, words) for each explained term, checking each opens its own
+    definition with a link to the glossary."""
+    found = re.findall(
+        r'<button type="button" class="term" popovertarget="term-([a-z0-9-]+)">([^<]+)</button>'
+        r'<span class="term__popover" id="term-\1" popover><strong>[^<]+</strong>: [^<]+'
+        r'<a href="/glossary/#\1">More in the glossary</a>',
+        html,
+    )
+    assert len(found) == html.count('class="term"'), "a term without its definition"
+    return found
 
 
 def test_spellings_cover_brackets_and_pairs():

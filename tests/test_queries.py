@@ -38,6 +38,7 @@ PAGES = [
     "/compare/ketamine-vs-psychedelics/",
     "/compare/?therapies=lsd,ketamine",
     "/therapies/ketamine/",
+    "/articles/",
     "/articles/ketamine-infusion-therapy/",
     "/glossary/",
     "/sources/",

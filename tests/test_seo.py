@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 
 def public_urls():
-    urls = ["/", "/compare/", "/glossary/", "/sources/", "/about/"]
+    urls = ["/", "/articles/", "/compare/", "/glossary/", "/sources/", "/about/"]
     for model in (Therapy, Article, Comparison):
         urls += [record.get_absolute_url() for record in model.objects.published()]
     return urls

@@ -1,5 +1,6 @@
 """Every public page: its status, its key content, and what visitors must always find."""
 
+import json
 import re
 
 import pytest
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 
 def public_urls():
-    urls = ["/", "/compare/", "/glossary/", "/sources/", "/about/"]
+    urls = ["/", "/articles/", "/compare/", "/glossary/", "/sources/", "/about/"]
     urls += [t.get_absolute_url() for t in Therapy.objects.published()]
     urls += [a.get_absolute_url() for a in Article.objects.published()]
     urls += [c.get_absolute_url() for c in Comparison.objects.published()]
@@ -138,6 +139,81 @@ def test_bad_selection_gets_a_400_that_explains(client, query, message):
     assert "/compare/ketamine-vs-psychedelics/?therapies=" in response.content.decode()
 
 
+def test_articles_page_lists_every_published_article_with_its_summary(client):
+    html = client.get("/articles/").content.decode()
+    articles = list(Article.objects.published())
+    assert len(articles) >= 5
+    for article in articles:
+        assert f'<a href="{article.get_absolute_url()}">{escape(article.title)}</a>' in html
+        assert escape(article.summary) in html
+    # The menu's "Articles" goes here, and says so on this page.
+    assert '<a href="/articles/" aria-current="page">Articles</a>' in html
+    assert '<a href="/articles/">Articles</a>' in client.get("/").content.decode()
+
+
+def test_home_says_where_to_start_and_tells_guides_from_articles(client):
+    html = client.get("/").content.decode()
+    start = html[html.index('id="start-heading"') :]
+    start = start[: start.index("</section>")]
+    assert "New to these treatments?" in start
+    assert '<a href="/compare/ketamine-vs-psychedelics/">' in start
+    assert "side by side on one page" in start  # why start there
+    # The ketamine guide and the ketamine article no longer look alike.
+    assert html.count("Treatment guide ·") == Therapy.objects.published().count()
+    assert html.count('<p class="card__meta">Article</p>') == Article.objects.published().count()
+
+
+def json_ld(html):
+    return json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html)[1])
+
+
+def test_a_chosen_pair_names_only_those_two_in_heading_title_intro_and_json_ld(client):
+    html = client.get("/compare/?therapies=ketamine,psilocybin").content.decode()
+    title = re.search(r"<title>(.*?)</title>", html)[1]
+    heading = re.search(r"<h1>(.*?)</h1>", html)[1]
+    lede = re.search(r'<p class="lede">(.*?)</p>', html)[1]
+    assert title == "Ketamine and psilocybin compared | Therapy Info"
+    assert heading == "Ketamine and psilocybin compared"
+    assert "puts ketamine and psilocybin side by side" in lede
+    assert json_ld(html)["name"] == "Ketamine and psilocybin compared"
+    assert "Ketamine and psilocybin" in json_ld(html)["description"]
+    assert [item["name"] for item in json_ld(html)["about"]] == [
+        "Ketamine infusion therapy",
+        "Psilocybin therapy",
+    ]
+    for text in (title, heading, lede, json.dumps(json_ld(html))):
+        assert "LSD" not in text
+    # Everything chosen: the comparison's own title.
+    full = client.get("/compare/").content.decode()
+    assert re.search(r"<h1>(.*?)</h1>", full)[1] == "Ketamine, psilocybin and LSD compared"
+
+
+@pytest.mark.parametrize(
+    ("query", "canonical"),
+    [
+        ("KETAMINE,Psilocybin", "ketamine,psilocybin"),
+        ("LSD,ketamine", "lsd,ketamine"),
+        (" ketamine , lsd ", "ketamine,lsd"),
+    ],
+)
+def test_therapy_names_in_the_query_are_case_insensitive_and_redirect(client, query, canonical):
+    response = client.get("/compare/", {"therapies": query, "utm_source": "x"})
+    assert response.status_code == 301
+    assert response["Location"] == f"/compare/?therapies={canonical}&utm_source=x"
+    assert client.get(response["Location"]).status_code == 200
+
+
+def test_the_selection_error_page_offers_links_for_valid_choices(client):
+    response = client.get("/compare/?therapies=ketamine,heroin")
+    assert response.status_code == 400
+    html = response.content.decode()
+    links = re.findall(r'<a href="/compare/ketamine-vs-psychedelics/(\?therapies=[\w,]+)?">', html)
+    assert set(links) == {"", "?therapies=ketamine,psilocybin", "?therapies=ketamine,lsd",
+                          "?therapies=psilocybin,lsd"}  # fmt: skip
+    for query in links:
+        assert client.get("/compare/ketamine-vs-psychedelics/" + query).status_code == 200
+
+
 def test_unknown_slugs_get_the_sites_own_404(client):
     for url in ["/therapies/heroin/", "/articles/nope/", "/compare/nope/", "/nothing-here/"]:
         response = client.get(url)
@@ -181,6 +257,22 @@ def test_sources_link_out_by_doi(client):
 def test_about_has_the_disclaimer(client):
     html = client.get("/about/").content.decode()
     assert "not medical advice" in html
+
+
+def test_about_says_who_publishes_funds_reviews_and_how_to_contact(client, settings):
+    settings.REVIEW_INTERVAL_MONTHS = 12
+    html = client.get("/about/").content.decode()
+    headings = re.findall(r"<h2 id=\"[\w-]+\">([^<]+)</h2>", html)
+    for heading in ("Who publishes it", "How it is funded", "Who writes and reviews it",
+                    "How to contact us"):  # fmt: skip
+        assert heading in headings
+    assert "The Therapy Info project writes and publishes this site." in html
+    assert "This site has no funding on record." in html
+    assert "A clinical reviewer then checks each page against its sources." in html
+    assert "at least every 12 months" in html
+    # No made-up address: the page says plainly that there is none yet.
+    assert "We do not have a public contact address yet" in html
+    assert "mailto:" not in html and "@" not in html.split("<main")[1].split("</main>")[0]
 
 
 def test_sitemap_lists_published_pages_with_lastmod(client):

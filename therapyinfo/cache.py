@@ -63,6 +63,7 @@ PUBLIC_CACHE_CONTROL = {"public": True, "max_age": 60, "stale_while_revalidate":
 PUBLIC_PAGES = frozenset(
     {
         "home",
+        "articles",
         "article",
         "therapy",
         "compare",

@@ -1,7 +1,9 @@
 """Reading `?therapies=ketamine,lsd` on the comparison page.
 
 Each mistake gets its own message, written for the person who typed or
-followed the link, so the 400 page can tell them how to fix it.
+followed the link, so the 400 page can tell them how to fix it. Names are
+matched whatever their case or surrounding spaces; `canonical_query` gives the
+one spelling the page redirects to.
 """
 
 MAX_COLUMNS = 4
@@ -10,6 +12,11 @@ MIN_COLUMNS = 2
 
 class SelectionError(ValueError):
     pass
+
+
+def canonical_query(therapies):
+    """The `therapies=` value that names these therapies the way the site does."""
+    return ",".join(therapy.slug for therapy in therapies)
 
 
 def parse_selection(raw, available):
@@ -21,7 +28,7 @@ def parse_selection(raw, available):
     if raw is None:
         return list(available)
     by_slug = {therapy.slug: therapy for therapy in available}
-    slugs = [part.strip() for part in raw.split(",")]
+    slugs = [part.strip().lower() for part in raw.split(",")]
     if any(not slug for slug in slugs):
         raise SelectionError(
             "The list of therapies has an empty name in it. Separate names with "

@@ -19,7 +19,7 @@ class ReviewedSitemap(Sitemap):
 
 class StaticPagesSitemap(Sitemap):
     def items(self):
-        return ["home", "glossary", "sources", "about"]
+        return ["home", "articles", "glossary", "sources", "about"]
 
     def location(self, item):
         return reverse(item)

@@ -8,6 +8,7 @@ from .sitemaps import SITEMAPS
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("articles/", views.article_list, name="articles"),
     path("articles/<slug:slug>/", views.article_detail, name="article"),
     path("therapies/<slug:slug>/", views.therapy_detail, name="therapy"),
     path("compare/", views.comparison_detail, name="compare"),

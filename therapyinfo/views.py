@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.db.models import Prefetch
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.template import loader
 from django.urls import reverse
@@ -26,7 +26,7 @@ from .models import (
     Therapy,
     TherapySideEffect,
 )
-from .selection import SelectionError, parse_selection
+from .selection import SelectionError, canonical_query, parse_selection
 
 DEFAULT_COMPARISON = "ketamine-vs-psychedelics"
 
@@ -49,6 +49,19 @@ def home(request):
             "therapies": Therapy.objects.published(),
             "articles": Article.objects.published(),
             "comparisons": Comparison.objects.published(),
+        },
+    )
+
+
+@require_safe
+def article_list(request):
+    return render(
+        request,
+        "therapyinfo/article_list.html",
+        {
+            "articles": Article.objects.published().prefetch_related(
+                Prefetch("therapies", queryset=Therapy.objects.published())
+            ),
         },
     )
 
@@ -111,8 +124,9 @@ def comparison_detail(request, slug=DEFAULT_COMPARISON):
         slug=slug,
     )
     available = list(comparison.therapies.all())
+    raw = request.GET.get("therapies")
     try:
-        columns = parse_selection(request.GET.get("therapies"), available)
+        columns = parse_selection(raw, available)
     except SelectionError as error:
         return render(
             request,
@@ -125,6 +139,12 @@ def comparison_detail(request, slug=DEFAULT_COMPARISON):
             },
             status=400,
         )
+    if raw is not None and raw != canonical_query(columns):
+        # ?therapies=KETAMINE, LSD is the page at ?therapies=ketamine,lsd: one
+        # address per selection, for bookmarks, the page cache and search engines.
+        query = request.GET.copy()
+        query["therapies"] = canonical_query(columns)
+        return HttpResponsePermanentRedirect(f"{request.path}?{query.urlencode(safe=',')}")
     column_ids = [therapy.pk for therapy in columns]
     table = [(row, aligned(row.cells.all(), column_ids)) for row in comparison.rows.all()]
     side_effect_rows = side_effect_table(column_ids)
@@ -138,9 +158,19 @@ def comparison_detail(request, slug=DEFAULT_COMPARISON):
             "table": table,
             "side_effect_rows": side_effect_rows,
             "is_subset": len(columns) != len(available),
+            "names": names_in_words([therapy.short_name for therapy in columns]),
             "preview": not comparison.is_published,
         },
     )
+
+
+def names_in_words(names):
+    """'ketamine and LSD', 'ketamine, psilocybin and LSD': for use mid-sentence
+    (a name in capitals, like LSD, keeps them)."""
+    names = [name if name.isupper() else name.lower() for name in names]
+    if len(names) < 2:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def aligned(entries, therapy_ids):
@@ -176,7 +206,11 @@ def sources(request):
 
 @require_safe
 def about(request):
-    return render(request, "therapyinfo/about.html")
+    return render(
+        request,
+        "therapyinfo/about.html",
+        {"review_interval_months": settings.REVIEW_INTERVAL_MONTHS},
+    )
 
 
 @require_safe

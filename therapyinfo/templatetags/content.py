@@ -13,6 +13,7 @@ from functools import lru_cache
 import markdown as markdown_lib
 import nh3
 from django import template
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from therapyinfo.cache import PerVersion
@@ -137,11 +138,30 @@ def glossary_index(terms):
 site_glossary_index = PerVersion(lambda: glossary_index(GlossaryTerm.objects.all()))
 
 
-class GlossaryLinker:
-    """Links the first use on a page of each glossary term to its definition.
+def explained_term(term, words):
+    """`words` (already escaped text) as a button that shows the term's
+    definition in place, with a link to the glossary.
 
-    One linker per page render: it remembers which terms it has linked, so
-    later uses, in this section or the next, stay plain text.
+    The HTML popover attribute does the showing, so it works with no script
+    (and with the strict CSP); phrasing elements only, so it stays valid
+    inside a <p>. A browser without popovers shows the definition inline."""
+    target = f"term-{term.slug}"
+    return (
+        f'<button type="button" class="term" popovertarget="{target}">{words}</button>'
+        f'<span class="term__popover" id="{target}" popover>'
+        f"<strong>{escape(term.term)}</strong>: {escape(term.definition)} "
+        f'<a href="{term.get_absolute_url()}">More in the glossary</a> '
+        f'<button type="button" class="term__close" popovertarget="{target}" '
+        f'popovertargetaction="hide">Close</button></span>'
+    )
+
+
+class GlossaryLinker:
+    """Explains the first use on a page of each glossary term in place.
+
+    One linker per page render: it remembers which terms it has explained, so
+    later uses, in this section or the next, stay plain text (and each
+    popover's id is used once).
     """
 
     def __init__(self, terms=None):
@@ -166,7 +186,7 @@ class GlossaryLinker:
             if term.slug in self.linked:
                 return match[0]
             self.linked.add(term.slug)
-            return f'<a href="{term.get_absolute_url()}" class="term">{match[0]}</a>'
+            return explained_term(term, match[0])
 
         parts = TAG.split(html)
         inside = 0
@@ -188,7 +208,7 @@ def glossary_linker():
 
 @register.filter(is_safe=True)
 def glossary(html, linker):
-    """Link the page's first use of each glossary term; `html` must already be safe."""
+    """Explain the page's first use of each glossary term; `html` must already be safe."""
     if not linker:
         return html
     return mark_safe(linker.link(str(html)))
@@ -303,6 +323,13 @@ def side_effect_groups(entries):
     return groups
 
 
+@register.filter
+def paired(columns, entries):
+    """`{% for therapy, cell in columns|paired:cells %}`: each column's therapy
+    beside its entry, so a stacked table can name the therapy in every cell."""
+    return list(zip(columns, entries, strict=True))
+
+
 @register.simple_tag
 def selection_links(available, columns):
     """Links for each pair of therapies, for the comparison page.
@@ -325,26 +352,33 @@ def selection_links(available, columns):
 
 
 @register.inclusion_tag("includes/timeline.html")
-def timeline(therapies, heading_id="timeline-title"):
-    """The timeline picture for `therapies`, drawn from their numeric ranges on
-    every render, so an edit in the admin redraws it."""
+def timeline(therapies, heading_id="timeline-title", words=None):
+    """The timeline picture for `therapies`, with the same timings in words
+    beside it, drawn from their numeric ranges on every render, so an edit in
+    the admin redraws it.
+
+    `words` defaults to listing the timings only when there are several
+    therapies: a therapy's own page states its timings just above the picture
+    (includes/timing.html), and saying them twice would only add length."""
     therapies = list(therapies)
-
-    def onset_words(therapy):
-        return hours_range(therapy.onset_min_hours, therapy.onset_max_hours)
-
-    def duration_words(therapy):
-        return days_range(therapy.duration_min_days, therapy.duration_max_days)
-
-    picture = layout(therapies, onset_words, duration_words)
-    described = []
+    if words is None:
+        words = len(therapies) > 1
+    picture = layout(therapies)
+    listed, described = [], []
     for therapy in therapies:
-        onset, duration = onset_words(therapy), duration_words(therapy)
-        if onset or duration:
+        onset = hours_range(therapy.onset_min_hours, therapy.onset_max_hours)
+        lasting = days_range(therapy.duration_min_days, therapy.duration_max_days)
+        listed.append({"name": therapy.name, "onset": onset, "lasting": lasting})
+        if onset or lasting:
             described.append(
                 f"{therapy.name}: starts to help {onset or 'at a time not known'} after a dose; "
-                f"relief lasts {duration or 'for a time not known'}."
+                f"relief lasts {lasting or 'for a time not known'}."
             )
         else:
             described.append(f"{therapy.name}: not known, there are no figures yet.")
-    return {"picture": picture, "description": " ".join(described), "id": heading_id}
+    return {
+        "picture": picture,
+        "words": listed if words else [],
+        "description": " ".join(described),
+        "id": heading_id,
+    }

@@ -67,6 +67,11 @@ def medical_webpage(context, name, description):
         data["lastReviewed"] = record.last_reviewed
     if getattr(record, "drug_class", None):
         data["about"] = {"@type": "MedicalTherapy", "name": record.name}
+    elif context.get("comparison") is record and context.get("columns"):
+        # The comparison is about the therapies chosen in ?therapies=, no others.
+        data["about"] = [
+            {"@type": "MedicalTherapy", "name": therapy.name} for therapy in context["columns"]
+        ]
     text = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False)
     return mark_safe(
         '<script type="application/ld+json">' + text.translate(JSON_SCRIPT_ESCAPES) + "</script>"
