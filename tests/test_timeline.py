@@ -44,7 +44,7 @@ def test_comparison_page_draws_one_onset_and_one_duration_bar_per_known_therapy(
     # LSD has no figures: the picture says so rather than drawing a guess.
     assert "LSD therapy" in svg and "Not known" in svg
     desc = re.search(r"<desc[^>]*>(.*?)</desc>", svg, re.S)[1]
-    assert "Ketamine infusion therapy: starts to help from about 2 hours to about 1 day" in desc
+    assert "Ketamine infusion therapy: starts to help from about 2 hours to about 3 days" in desc
     assert "relief lasts about 3 to 7 days" in desc
     assert "LSD therapy: not known" in desc
 
@@ -53,14 +53,14 @@ def test_comparison_page_draws_one_onset_and_one_duration_bar_per_known_therapy(
 def test_table_says_the_same_in_words(client):
     html = client.get("/compare/").content.decode()
     table = html[html.index('<table class="compare">') :]
-    assert "from about 2 hours to about 1 day after a dose" in table
+    assert "from about 2 hours to about 3 days after a dose" in table
     assert "about 3 to 7 days" in table
 
 
 @pytest.mark.django_db
 def test_an_edit_redraws_the_picture(client, ketamine):
     before = bars(svg_of(client.get(ketamine.get_absolute_url()).content.decode()))
-    assert before["onset"] == [(x_at(2), round(x_at(24) - x_at(2), 1))]
+    assert before["onset"] == [(x_at(2), round(x_at(72) - x_at(2), 1))]
     ketamine.onset_min_hours, ketamine.onset_max_hours = 6, 48
     ketamine.save()  # as the admin does, so any page cache sees the change
     after_html = client.get(ketamine.get_absolute_url()).content.decode()
