@@ -644,7 +644,7 @@ class ComparisonCellManager(models.Manager):
 class Certainty(models.TextChoices):
     """One small scale for how sure the evidence behind a cell is."""
 
-    SEVERAL_TRIALS = "several", "Several large trials"
+    SEVERAL_TRIALS = "several", "Several large trials or an official document"
     FEW_TRIALS = "few", "One or two trials"
     LIMITED = "limited", "Small studies or company data only"
     NOT_KNOWN = "not-known", "Not known"

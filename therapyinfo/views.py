@@ -127,6 +127,7 @@ def comparison_detail(request, slug=DEFAULT_COMPARISON):
         )
     column_ids = [therapy.pk for therapy in columns]
     table = [(row, aligned(row.cells.all(), column_ids)) for row in comparison.rows.all()]
+    sources = cited_sources(cell for _, cells in table for cell in cells if cell)
     side_effect_rows = side_effect_table(column_ids)
     return render(
         request,
@@ -137,10 +138,18 @@ def comparison_detail(request, slug=DEFAULT_COMPARISON):
             "available": available,
             "table": table,
             "side_effect_rows": side_effect_rows,
+            "sources": sources,
             "is_subset": len(columns) != len(available),
             "preview": not comparison.is_published,
         },
     )
+
+
+def cited_sources(cells):
+    """The sources the shown cells cite, numbered in the order a reader meets them."""
+    slugs = list(dict.fromkeys(slug for cell in cells for slug in cell.cited_slugs))
+    by_slug = Source.objects.in_bulk(slugs, field_name="slug") if slugs else {}
+    return [by_slug[slug] for slug in slugs if slug in by_slug]
 
 
 def aligned(entries, therapy_ids):
