@@ -277,3 +277,19 @@ def test_a_placeholder_title_or_an_undated_official_document_is_refused():
     study.doi = ""
     with pytest.raises(ValidationError, match="DOI or a URL"):
         study.full_clean()
+
+
+def test_a_missing_cell_says_not_known(client):
+    ComparisonCell.objects.get(row__slug="driving", therapy__slug="lsd").delete()
+    html = client.get("/compare/").content.decode()
+    assert "Not known: we have no information on this." in html
+
+
+def test_a_cell_shown_without_the_page_list_links_to_the_sources_page():
+    from django.template.loader import render_to_string
+
+    cell = ComparisonCell.objects.get(row__slug="evidence", therapy__slug="ketamine")
+    html = render_to_string("includes/comparison_cell.html", {"cell": cell})
+    assert '<a href="/sources/#anand-2023" class="cite">[source]</a>' in html
+    assert "Several large trials or an official document" in html
+    assert '<time datetime="2026-11">November 2026</time>' in html
