@@ -82,3 +82,9 @@ def after_first_block(html):
     """Everything after the first paragraph of rendered Markdown."""
     match = FIRST_BLOCK.match(str(html))
     return mark_safe(match[2]) if match else ""
+
+
+@register.simple_tag(takes_context=True)
+def cell_text(context, cell):
+    """A comparison cell's text, numbered by the page's `sources` if it has them."""
+    return cited_text(cell.text, context.get("sources"))
