@@ -253,7 +253,9 @@ def test_every_citation_is_in_its_pages_source_list(db):
 
     for therapy in Therapy.objects.all():
         listed = set(therapy.sources.values_list("slug", flat=True))
-        cited = set(CITATION.findall(therapy.body + therapy.evidence))
+        texts = [therapy.body, therapy.evidence, therapy.safety, therapy.how_given]
+        texts += [therapy.typical_course, therapy.timeline_note, therapy.regulatory_status]
+        cited = set(CITATION.findall("\n".join(texts)))
         assert cited <= listed, (therapy.slug, cited - listed)
     for article in Article.objects.all():
         listed = set(article.sources.values_list("slug", flat=True))

@@ -1,6 +1,7 @@
 """Plain language, measured: every summary a patient reads first is at most US
 grade 8 (Flesch-Kincaid) with sentences of about 20 words or fewer, and every
-longer text (article sections, therapy bodies) at most grade 10.
+longer text (article sections, therapy bodies, safety, how it is given, legal
+status and timing notes, comparison cells) at most grade 10.
 
 Scores are taken over the published content in the database (loaded from the
 fixtures), after Markdown and citations are stripped. A failure names the record
@@ -12,7 +13,14 @@ import re
 import pytest
 import textstat
 
-from therapyinfo.models import Article, ArticleSection, Comparison, Mechanism, Therapy
+from therapyinfo.models import (
+    Article,
+    ArticleSection,
+    Comparison,
+    ComparisonCell,
+    Mechanism,
+    Therapy,
+)
 
 SUMMARY_GRADE = 8
 BODY_GRADE = 10
@@ -57,10 +65,14 @@ def bodies():
     for section in ArticleSection.objects.select_related("article"):
         yield f"ArticleSection '{section.article.slug}#{section.anchor}' body", section.body
     for therapy in Therapy.objects.published():
-        for field in ("body", "evidence"):
+        for field in ("body", "evidence", "safety", "how_given", "regulatory_status"):
             yield f"Therapy '{therapy.slug}' {field}", getattr(therapy, field)
     for mechanism in Mechanism.objects.exclude(detail=""):
         yield f"Mechanism '{mechanism.slug}' detail", mechanism.detail
+    for therapy in Therapy.objects.published():
+        yield f"Therapy '{therapy.slug}' timeline_note", therapy.timeline_note
+    for cell in ComparisonCell.objects.select_related("row", "therapy"):
+        yield f"ComparisonCell '{cell.row.slug}/{cell.therapy.slug}' text", cell.text
 
 
 def too_hard(texts, limit):

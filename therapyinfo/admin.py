@@ -257,7 +257,7 @@ class TherapyAdmin(ReviewedAdmin):
     inlines = [TherapySideEffectInline]
     fieldsets = [
         (None, {"fields": ["name", "short_name", "slug", "position", "drug_class"]}),
-        ("Text", {"fields": ["summary", "body", "evidence", "questions_to_ask"]}),
+        ("Text", {"fields": ["summary", "body", "safety", "evidence", "questions_to_ask"]}),
         ("Treatment", {"fields": ["how_given", "typical_course"]}),
         (
             "Timeline (drives the comparison and the chart)",
@@ -321,7 +321,7 @@ class ComparisonCellInline(admin.TabularInline):
     form = ContentForm
     model = models.ComparisonCell
     extra = 0
-    fields = ["therapy", "text"]
+    fields = ["therapy", "text", "certainty", "as_of"]
 
 
 @admin.register(models.Comparison)
@@ -351,8 +351,8 @@ class ComparisonRowAdmin(ContentAdmin):
 
 @admin.register(models.ComparisonCell)
 class ComparisonCellAdmin(ContentAdmin):
-    list_display = ["row", "therapy", "text"]
-    list_filter = ["row__comparison", "therapy"]
+    list_display = ["row", "therapy", "text", "certainty", "as_of"]
+    list_filter = ["row__comparison", "therapy", "certainty"]
     search_fields = ["text", "row__aspect"]
     list_select_related = ["row", "therapy"]
 
@@ -399,8 +399,8 @@ class ArticleSectionAdmin(ContentAdmin):
 
 @admin.register(models.Source)
 class SourceAdmin(ContentAdmin):
-    list_display = ["__str__", "title", "journal", "year", "doi"]
-    list_filter = ["year"]
+    list_display = ["__str__", "title", "kind", "journal", "year", "doi", "checked"]
+    list_filter = ["kind", "year"]
     search_fields = ["authors", "title", "journal", "doi", "finding"]
     prepopulated_fields = {"slug": ["authors", "year"]}
 

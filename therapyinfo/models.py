@@ -80,6 +80,45 @@ def citation_errors(**texts):
     }
 
 
+# A figure a patient could act on: a percentage, a count of people, a score
+# difference in points or a trial size ("n=59", "149 adults").
+FIGURE = re.compile(
+    r"\d\s?%|\bn\s?=\s?\d|\d\s+(?:MADRS\s+)?points?\b"
+    r"|\d[\d,]*\s+(?:more\s+)?(?:people|adults|patients|participants|volunteers|women|men)\b",
+    re.IGNORECASE,
+)
+# Where a new unit of text starts: a blank line, a list item or a table row.
+UNIT_BREAK = re.compile(r"\n\s*\n|\n(?=\s*(?:[-*+]|\d+\.)\s)|\n(?=\s*\|)|\|")
+FIGURE_ERROR = (
+    "States a figure ({figure!r}) without a source. Add a citation such as "
+    "[@anand-2023] to the same paragraph, list item or table cell, or remove the figure."
+)
+
+
+def uncited_figure(text):
+    """The first figure in `text` whose paragraph, list item or table cell cites
+    no source, or None. Every patient-visible text is held to this rule."""
+    for unit in UNIT_BREAK.split(text or ""):
+        match = FIGURE.search(unit)
+        if match and not CITATION.search(unit):
+            return match[0]
+    return None
+
+
+def figure_errors(**texts):
+    """{field: message} for every field stating a figure with no citation beside it."""
+    return {
+        field: FIGURE_ERROR.format(figure=figure)
+        for field, text in texts.items()
+        if (figure := uncited_figure(text))
+    }
+
+
+def text_errors(**texts):
+    """Citation and figure errors together, one message per field."""
+    return {**figure_errors(**texts), **citation_errors(**texts)}
+
+
 class SlugManager(models.Manager.from_queryset(PublishableQuerySet)):
     """Finds records by slug, which is what fixtures refer to."""
 
@@ -151,10 +190,23 @@ class Reviewed(SlugNaturalKey, models.Model):
         return bool(self.next_review_due and self.next_review_due < date.today())
 
 
+class SourceKind(models.TextChoices):
+    STUDY = "study", "Published study"
+    OFFICIAL = "official", "Official document"
+    COMPANY = "company", "Company announcement (not peer-reviewed)"
+    NEWS = "news", "News report"
+
+
 class Source(SlugNaturalKey, models.Model):
     """A published study or official document that the site's facts rest on."""
 
     slug = models.SlugField(unique=True, help_text="Short name, e.g. berman-2000.")
+    kind = models.CharField(
+        max_length=10,
+        choices=SourceKind,
+        default=SourceKind.STUDY,
+        help_text="Company announcements are labelled as not peer-reviewed on every page.",
+    )
     authors = models.CharField(
         max_length=300, help_text="As cited, e.g. 'Berman RM, Cappiello A, et al.'"
     )
@@ -170,6 +222,12 @@ class Source(SlugNaturalKey, models.Model):
         help_text="Only a DOI listed as verified in FACTS.md, e.g. 10.1056/NEJMoa2032994.",
     )
     url = models.URLField("URL", blank=True, help_text="Used when the source has no DOI.")
+    checked = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Official documents and company announcements: the day someone last "
+        "checked the page or filing still says this.",
+    )
     finding = models.TextField(help_text="What it found, in one or two plain sentences.")
 
     objects = SlugManager()
@@ -186,8 +244,18 @@ class Source(SlugNaturalKey, models.Model):
 
     def clean(self):
         super().clean()
+        # A source's finding is the figure's own source, so it needs no citation.
+        errors = {}
         if self.doi.startswith(("http:", "https:", "doi:")):
-            raise ValidationError({"doi": "Enter the bare DOI, e.g. 10.1056/NEJMoa2032994."})
+            errors["doi"] = "Enter the bare DOI, e.g. 10.1056/NEJMoa2032994."
+        if self.title.startswith("[") or not self.title.strip():
+            errors["title"] = "Give the source's real title, not a description in brackets."
+        if self.kind == SourceKind.STUDY and not (self.doi or self.url):
+            errors["doi"] = "A study needs a DOI or a URL so readers can find it."
+        if self.kind != SourceKind.STUDY and not self.checked:
+            errors["checked"] = "Say when this document was last checked."
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def link(self):
@@ -210,6 +278,11 @@ class GlossaryTerm(SlugNaturalKey, models.Model):
 
     def get_absolute_url(self):
         return f"{reverse('glossary')}#{self.slug}"
+
+    def clean(self):
+        super().clean()
+        if errors := figure_errors(definition=self.definition):
+            raise ValidationError(errors)
 
 
 class CrisisResource(SlugNaturalKey, models.Model):
@@ -244,6 +317,8 @@ class CrisisResource(SlugNaturalKey, models.Model):
         super().clean()
         if not (self.phone or self.text or self.url):
             raise ValidationError("Give at least a phone number, a text number or a URL.")
+        if errors := figure_errors(description=self.description):
+            raise ValidationError(errors)
 
 
 class Mechanism(SlugNaturalKey, models.Model):
@@ -266,6 +341,11 @@ class Mechanism(SlugNaturalKey, models.Model):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        super().clean()
+        if errors := text_errors(summary=self.summary, detail=self.detail):
+            raise ValidationError(errors)
+
 
 ONSET_ERROR = "The soonest onset cannot be later than the latest onset."
 DURATION_ERROR = "The shortest duration cannot be longer than the longest."
@@ -286,6 +366,11 @@ class Therapy(Reviewed):
     evidence = models.TextField(
         help_text="Markdown: what the main studies found. Cite a source by its slug, "
         "e.g. [@murrough-2013]; it must also be in this therapy's sources."
+    )
+    safety = models.TextField(
+        blank=True,
+        help_text="Markdown: before you say yes. Who should not have it, medicines and "
+        "drinks that do not mix, driving, pregnancy. Cite a source for every fact.",
     )
     questions_to_ask = models.TextField(
         help_text="Questions a patient could ask their doctor, one per line."
@@ -357,7 +442,17 @@ class Therapy(Reviewed):
 
     def clean(self):
         super().clean()
-        errors = citation_errors(body=self.body, evidence=self.evidence)
+        errors = text_errors(
+            summary=self.summary,
+            body=self.body,
+            evidence=self.evidence,
+            safety=self.safety,
+            how_given=self.how_given,
+            typical_course=self.typical_course,
+            timeline_note=self.timeline_note,
+            regulatory_status=self.regulatory_status,
+            questions_to_ask=self.questions_to_ask,
+        )
         for low, high, message in [
             ("onset_min_hours", "onset_max_hours", ONSET_ERROR),
             ("duration_min_days", "duration_max_days", DURATION_ERROR),
@@ -380,6 +475,7 @@ class Frequency(models.TextChoices):
     COMMON = "common", "Common (up to 1 in 10)"
     UNCOMMON = "uncommon", "Less common"
     RARE = "rare", "Rare"
+    NOT_MEASURED = "not-measured", "Not known: no figure in our sources"
 
 
 class Severity(models.TextChoices):
@@ -402,6 +498,11 @@ class SideEffect(SlugNaturalKey, models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        super().clean()
+        if errors := figure_errors(summary=self.summary):
+            raise ValidationError(errors)
 
 
 class TherapySideEffectManager(models.Manager):
@@ -446,6 +547,24 @@ class TherapySideEffect(models.Model):
     def get_absolute_url(self):
         return f"{self.therapy.get_absolute_url()}#side-effects"
 
+    def clean(self):
+        super().clean()
+        texts = {
+            "how_long": self.how_long,
+            "what_helps": self.what_helps,
+            "when_to_get_help": self.when_to_get_help,
+        }
+        # The row's source stands beside its text on the page, so it cites it.
+        errors = {} if self.source_id else figure_errors(**texts)
+        errors.update(citation_errors(**texts))
+        if self.frequency != Frequency.NOT_MEASURED and not self.source_id:
+            errors["source"] = (
+                "A frequency needs the source it comes from. Choose 'Not known' "
+                "if no source gives one."
+            )
+        if errors:
+            raise ValidationError(errors)
+
     def natural_key(self):
         return self.therapy.natural_key() + self.side_effect.natural_key()
 
@@ -473,6 +592,11 @@ class Comparison(Reviewed):
 
     def get_absolute_url(self):
         return reverse("comparison", args=[self.slug])
+
+    def clean(self):
+        super().clean()
+        if errors := figure_errors(summary=self.summary):
+            raise ValidationError(errors)
 
 
 class ComparisonRowManager(models.Manager):
@@ -517,10 +641,33 @@ class ComparisonCellManager(models.Manager):
         )
 
 
+class Certainty(models.TextChoices):
+    """One small scale for how sure the evidence behind a cell is."""
+
+    SEVERAL_TRIALS = "several", "Several large trials or an official document"
+    FEW_TRIALS = "few", "One or two trials"
+    LIMITED = "limited", "Small studies or company data only"
+    NOT_KNOWN = "not-known", "Not known"
+
+
 class ComparisonCell(models.Model):
     row = models.ForeignKey(ComparisonRow, on_delete=models.CASCADE, related_name="cells")
     therapy = models.ForeignKey(Therapy, on_delete=models.PROTECT, related_name="+")
-    text = models.TextField(help_text="Plain words; keep it to a sentence or two.")
+    text = models.TextField(
+        help_text="Plain words; keep it to a sentence or two. Cite every source it rests "
+        "on, e.g. [@anand-2023]; only 'Not known' may cite none."
+    )
+    certainty = models.CharField(
+        max_length=10,
+        choices=Certainty,
+        default=Certainty.NOT_KNOWN,
+        help_text="How sure the evidence is, on the scale explained on the page.",
+    )
+    as_of = models.DateField(
+        "as of",
+        null=True,
+        help_text="When the evidence in this cell was last checked (shown as month and year).",
+    )
 
     objects = ComparisonCellManager()
     history = HistoricalRecords()
@@ -537,6 +684,21 @@ class ComparisonCell(models.Model):
 
     def __str__(self):
         return f"{self.row}: {self.therapy.short_name}"
+
+    def clean(self):
+        super().clean()
+        errors = text_errors(text=self.text)
+        if self.certainty != Certainty.NOT_KNOWN and not CITATION.search(self.text):
+            errors.setdefault(
+                "text",
+                "Cite the source this rests on, e.g. [@anand-2023], or grade it 'Not known'.",
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def cited_slugs(self):
+        return list(dict.fromkeys(CITATION.findall(self.text)))
 
     def natural_key(self):
         return self.row.natural_key() + self.therapy.natural_key()
@@ -563,6 +725,11 @@ class Article(Reviewed):
 
     def get_absolute_url(self):
         return reverse("article", args=[self.slug])
+
+    def clean(self):
+        super().clean()
+        if errors := figure_errors(summary=self.summary):
+            raise ValidationError(errors)
 
 
 class ArticleSectionManager(models.Manager):
@@ -601,7 +768,7 @@ class ArticleSection(models.Model):
 
     def clean(self):
         super().clean()
-        if errors := citation_errors(body=self.body):
+        if errors := text_errors(body=self.body):
             raise ValidationError(errors)
 
     def natural_key(self):

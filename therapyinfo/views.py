@@ -147,6 +147,7 @@ def comparison_detail(request, slug=DEFAULT_COMPARISON):
         return HttpResponsePermanentRedirect(f"{request.path}?{query.urlencode(safe=',')}")
     column_ids = [therapy.pk for therapy in columns]
     table = [(row, aligned(row.cells.all(), column_ids)) for row in comparison.rows.all()]
+    sources = cited_sources(cell for _, cells in table for cell in cells if cell)
     side_effect_rows = side_effect_table(column_ids)
     return render(
         request,
@@ -157,6 +158,7 @@ def comparison_detail(request, slug=DEFAULT_COMPARISON):
             "available": available,
             "table": table,
             "side_effect_rows": side_effect_rows,
+            "sources": sources,
             "is_subset": len(columns) != len(available),
             "names": names_in_words([therapy.short_name for therapy in columns]),
             "preview": not comparison.is_published,
@@ -171,6 +173,13 @@ def names_in_words(names):
     if len(names) < 2:
         return "".join(names)
     return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def cited_sources(cells):
+    """The sources the shown cells cite, numbered in the order a reader meets them."""
+    slugs = list(dict.fromkeys(slug for cell in cells for slug in cell.cited_slugs))
+    by_slug = Source.objects.in_bulk(slugs, field_name="slug") if slugs else {}
+    return [by_slug[slug] for slug in slugs if slug in by_slug]
 
 
 def aligned(entries, therapy_ids):

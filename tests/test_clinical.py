@@ -1,0 +1,295 @@
+"""The clinical corrections of 26 Nov 2026 (FACTS.md section 6), on the pages
+where a patient would look for them, and the rules that keep the comparison,
+the side effects and the sources honest."""
+
+import re
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils.html import escape
+
+from therapyinfo.models import (
+    Certainty,
+    Comparison,
+    ComparisonCell,
+    Frequency,
+    Source,
+    SourceKind,
+    TherapySideEffect,
+)
+
+pytestmark = pytest.mark.django_db
+
+TAGS = re.compile(r"<[^>]+>")
+
+
+def page_text(client, path):
+    """What a reader sees, as one line of plain text (footer left out)."""
+    response = client.get(path)
+    assert response.status_code == 200, path
+    html = response.content.decode().split('<footer class="site-footer">')[0]
+    return " ".join(TAGS.sub(" ", html).replace("&nbsp;", " ").split())
+
+
+@pytest.mark.parametrize(
+    "path, statements",
+    [
+        (
+            "/therapies/ketamine/",
+            [
+                "It has not been shown to prevent suicide",
+                "does not replace hospital care",
+                "until the next day, after a restful sleep",
+                "at least 2 hours after each dose, and until any sleepiness",
+                "checked before the dose, at about 40 minutes and before you leave",
+                "bladder damage (cystitis) with long-term or misused ketamine",
+                "NICE does not recommend esketamine",
+                "compounded ketamine and ketamine taken at home without monitoring",
+                "Benzodiazepines, opioids, alcohol or other sedatives",
+                "Stimulants or MAOI antidepressants",
+                "Esketamine is not recommended in pregnancy",
+                "Among the 17 people who responded",
+                "tested whether ketamine was not worse than ECT",
+                "As of 26 November 2026",
+            ],
+        ),
+        (
+            "/therapies/psilocybin/",
+            [
+                "happened in all dose groups, including 1 mg",
+                "the 25 mg group was ahead from day 2",
+                "from day 8 to day 43",
+                "company results, not yet peer-reviewed",
+                "clear in statistics but modest for patients",
+                "No approval had been given as of 26 November 2026",
+                "Executive Order 14401",
+                "It does not make any drug legal",
+                "Colorado licensed its first healing centre on 11 April 2025",
+                "These services are not medical treatment",
+                "reports of seizures when lithium is taken with psychedelics",
+                "There are no safety data for psilocybin in pregnancy",
+                "When it is safe to drive after a session is not known",
+            ],
+        ),
+        (
+            "/therapies/lsd/",
+            [
+                "DT120 (formerly MM120)",
+                "company results, not yet peer-reviewed",
+                "149 adults had one 100 microgram dose or a placebo",
+                "fell 13.3 points with DT120 and 5.2 with placebo",
+                "There are no safety data for LSD in pregnancy",
+                "When relief starts and how long it lasts are not known",
+            ],
+        ),
+        (
+            "/articles/ketamine-infusion-therapy/",
+            ["It has not been shown to prevent suicide", "NICE does not recommend esketamine"],
+        ),
+        (
+            "/articles/safety-and-side-effects/",
+            ["long-term or misused ketamine can damage the bladder", "including 1 mg"],
+        ),
+        (
+            "/articles/future-directions/",
+            ["It does not legalise or reschedule any drug", "not medical treatment"],
+        ),
+    ],
+)
+def test_corrected_statements_are_on_the_pages_where_patients_look(client, path, statements):
+    text = page_text(client, path)
+    missing = [s for s in statements if s.lower() not in text.lower()]
+    assert missing == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/compare/",
+        "/sources/",
+        "/glossary/",
+        "/therapies/ketamine/",
+        "/therapies/psilocybin/",
+        "/therapies/lsd/",
+        "/articles/ketamine-infusion-therapy/",
+        "/articles/how-well-do-they-work/",
+        "/articles/safety-and-side-effects/",
+        "/articles/history-of-psychedelic-research/",
+        "/articles/future-directions/",
+    ],
+)
+def test_no_page_guesses_or_admits_an_unchecked_figure(client, path):
+    text = page_text(client, path).lower()
+    for phrase in ("rough estimate", "we have not checked", "these numbers are rough"):
+        assert phrase not in text, (path, phrase)
+
+
+def test_old_errors_are_gone(client):
+    ketamine = page_text(client, "/therapies/ketamine/")
+    assert "at least as good as ECT" not in ketamine
+    psilocybin = page_text(client, "/therapies/psilocybin/")
+    assert "do not say how soon relief starts" not in psilocybin
+    safety = page_text(client, "/articles/safety-and-side-effects/")
+    assert "39%" not in safety  # Griffiths 2011 is not a listed source
+    assert "frequent, long-term recreational use" not in safety
+
+
+def test_esketamine_nausea_is_very_common_with_its_source():
+    entry = TherapySideEffect.objects.get(therapy__slug="ketamine", side_effect__slug="nausea")
+    assert entry.frequency == Frequency.VERY_COMMON
+    assert entry.source.slug == "spravato-label"
+
+
+def test_every_frequency_has_its_source():
+    unsourced = TherapySideEffect.objects.exclude(frequency=Frequency.NOT_MEASURED).filter(
+        source=None
+    )
+    assert list(unsourced) == []
+
+
+def test_an_effect_without_a_figure_says_not_known(client):
+    html = client.get("/therapies/lsd/").content.decode()
+    assert "Not known: no figure in our sources" in html
+    assert TherapySideEffect.objects.filter(frequency=Frequency.NOT_MEASURED).exists()
+
+
+def test_a_frequency_without_a_source_is_refused():
+    entry = TherapySideEffect.objects.get(therapy__slug="lsd", side_effect__slug="nausea")
+    entry.frequency, entry.source = Frequency.COMMON, None
+    with pytest.raises(ValidationError) as error:
+        entry.full_clean()
+    assert "source" in error.value.message_dict
+
+
+# The comparison: every cell a sourced, dated, graded claim.
+
+SAFETY_ROWS = {"who-should-not", "interactions", "driving", "pregnancy", "session-length"}
+
+
+def test_the_comparison_has_the_safety_rows():
+    comparison = Comparison.objects.get(slug="ketamine-vs-psychedelics")
+    slugs = set(comparison.rows.values_list("slug", flat=True))
+    assert SAFETY_ROWS | {"cost-access", "legal-status", "evidence"} <= slugs
+
+
+def test_no_published_cell_lacks_a_date_a_grade_or_a_source():
+    cells = ComparisonCell.objects.filter(row__comparison__status="published")
+    assert cells.count() >= 40
+    for cell in cells:
+        assert cell.as_of, cell
+        assert cell.certainty in Certainty.values, cell
+        if cell.certainty != Certainty.NOT_KNOWN:
+            assert cell.cited_slugs, cell
+        known = set(Source.objects.filter(slug__in=cell.cited_slugs).values_list("slug", flat=True))
+        assert known == set(cell.cited_slugs), cell
+
+
+def test_every_cell_shows_its_sources_date_and_grade(client):
+    html = client.get("/compare/").content.decode()
+    table = html[html.index('<table class="compare">') : html.index("</table>")]
+    cells = re.findall(r"<td>(.*?)</td>", table, re.S)
+    graded = [cell for cell in cells if 'class="cell__meta"' in cell]
+    assert len(graded) == ComparisonCell.objects.count()
+    for cell in graded:
+        assert re.search(r'As of <time datetime="\d{4}-\d{2}">[A-Z][a-z]+ \d{4}</time>', cell)
+        grade = re.search(r'class="grade grade--([a-z-]+)"', cell)[1]
+        if grade != "not-known":
+            assert re.search(r'<a href="#source-\d+" class="cite">\[\d+\]</a>', cell), cell
+    # Each number points at an entry of the page's own source list.
+    numbers = {int(n) for n in re.findall(r'href="#source-(\d+)"', table)}
+    for number in numbers:
+        assert f'id="source-{number}"' in html
+
+
+def test_the_grade_scale_is_explained_once_on_the_comparison_page(client):
+    html = client.get("/compare/").content.decode()
+    assert html.count('id="certainty-heading"') == 1
+    assert html.index('id="certainty-heading"') < html.index('id="table-heading"')
+    for grade in Certainty:
+        assert escape(grade.label) in html
+
+
+def test_a_graded_cell_without_a_source_is_refused():
+    cell = ComparisonCell.objects.get(row__slug="onset", therapy__slug="ketamine")
+    cell.text = "Often within hours."
+    with pytest.raises(ValidationError, match="Cite the source"):
+        cell.full_clean()
+    cell.certainty = Certainty.NOT_KNOWN
+    cell.full_clean()
+
+
+def test_a_cell_without_an_as_of_date_is_refused():
+    cell = ComparisonCell.objects.get(row__slug="onset", therapy__slug="ketamine")
+    cell.as_of = None
+    with pytest.raises(ValidationError) as error:
+        cell.full_clean()
+    assert "as_of" in error.value.message_dict
+
+
+# Sources that stand up.
+
+
+def test_no_placeholder_titles_and_every_entry_linked_or_honest(client):
+    html = client.get("/sources/").content.decode()
+    entries = re.findall(r'<li id="([a-z0-9-]+)">(.*?)</li>', html, re.S)
+    assert len(entries) == Source.objects.count() >= 20
+    for slug, entry in entries:
+        title = re.search(r"<cite>(.*?)</cite>", entry, re.S)[1]
+        assert not title.startswith("["), slug
+        assert re.search(r'<a href="https://', entry) or "No link available" in entry, slug
+
+
+def test_company_data_and_official_documents_are_labelled(client):
+    html = client.get("/sources/").content.decode()
+    for source in Source.objects.exclude(kind=SourceKind.STUDY):
+        entry = re.search(rf'<li id="{source.slug}">(.*?)</li>', html, re.S)[1]
+        assert escape(source.get_kind_display()) in entry
+        assert f'<time datetime="{source.checked:%Y-%m-%d}">' in entry
+    assert Source.objects.filter(kind=SourceKind.COMPANY).count() >= 2
+    assert "Company announcement (not peer-reviewed)" in html
+
+
+def test_official_documents_named_by_facts_are_sources():
+    for slug, url in [
+        ("nice-ta854", "https://www.nice.org.uk/guidance/ta854"),
+        ("eo-14401", "https://www.whitehouse.gov/presidential-actions/2026/04/"),
+        ("fda-spravato-rems", "https://www.accessdata.fda.gov/scripts/cder/rems/"),
+        ("definium-8k-2026", "https://www.sec.gov/Archives/edgar/data/1813814/"),
+    ]:
+        source = Source.objects.get(slug=slug)
+        assert source.url.startswith(url) and source.checked
+    # Its address was not verified: cited by title and date, with no link.
+    alert = Source.objects.get(slug="fda-2023-ketamine-alert")
+    assert alert.link == "" and "10 October 2023" in alert.journal
+
+
+def test_a_placeholder_title_or_an_undated_official_document_is_refused():
+    source = Source.objects.get(slug="davis-2021")
+    source.title = "[Randomised trial of psilocybin]"
+    with pytest.raises(ValidationError, match="real title"):
+        source.full_clean()
+    official = Source.objects.get(slug="nice-ta854")
+    official.checked = None
+    with pytest.raises(ValidationError, match="last checked"):
+        official.full_clean()
+    study = Source.objects.get(slug="anand-2023")
+    study.doi = ""
+    with pytest.raises(ValidationError, match="DOI or a URL"):
+        study.full_clean()
+
+
+def test_a_missing_cell_says_not_known(client):
+    ComparisonCell.objects.get(row__slug="driving", therapy__slug="lsd").delete()
+    html = client.get("/compare/").content.decode()
+    assert "Not known: we have no information on this." in html
+
+
+def test_a_cell_shown_without_the_page_list_links_to_the_sources_page():
+    from django.template.loader import render_to_string
+
+    cell = ComparisonCell.objects.get(row__slug="evidence", therapy__slug="ketamine")
+    html = render_to_string("includes/comparison_cell.html", {"cell": cell})
+    assert '<a href="/sources/#anand-2023" class="cite">[source]</a>' in html
+    assert "Several large trials or an official document" in html
+    assert '<time datetime="2026-11">November 2026</time>' in html
