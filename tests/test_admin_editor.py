@@ -79,11 +79,11 @@ def unit_fields(response):
 
 
 def test_stored_ranges_are_shown_in_the_largest_whole_unit(staff_client):
-    psilocybin = Therapy.objects.get(slug="psilocybin")  # 24-504 hours, 21-42 days
+    psilocybin = Therapy.objects.get(slug="psilocybin")  # 24-192 hours, 21-42 days
     response = staff_client.get(change_url(psilocybin))
     assert unit_fields(response) == {
         "onset_min": 1,
-        "onset_max": 21,
+        "onset_max": 8,
         "onset_unit": "days",
         "duration_min": 3,
         "duration_max": 6,
@@ -186,10 +186,10 @@ def test_unusable_ranges_are_refused_on_the_field_the_editor_typed(
 def test_change_form_shows_a_preview_beside_each_markdown_field(staff_client):
     ketamine = Therapy.objects.get(slug="ketamine")
     html = staff_client.get(change_url(ketamine)).content.decode()
-    assert html.count('class="md-preview"') == 2  # body and evidence
+    assert html.count('class="md-preview"') == 3  # body, evidence and safety
     assert f'data-preview-url="{PREVIEW_URL}"' in html
     # Without JavaScript the preview already shows the saved text as the page will.
-    assert "<h3>What it is</h3>" in html
+    assert "<h3>Who should not have it</h3>" in html
     assert "admin-extra/markdown-preview" in html and "admin-extra/editor" in html
     # The same widget on article sections (inline) and mechanism details.
     article = Article.objects.first()

@@ -205,7 +205,7 @@ def test_every_cell_shows_its_sources_date_and_grade(client):
 def test_the_grade_scale_is_explained_once_on_the_comparison_page(client):
     html = client.get("/compare/").content.decode()
     assert html.count('id="certainty-heading"') == 1
-    assert html.index('id="certainty-heading"') < html.index('id="table-heading"')
+    assert html.index('id="certainty-heading"') < html.index('<table class="compare">')
     for grade in Certainty:
         assert escape(grade.label) in html
 

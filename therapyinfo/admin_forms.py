@@ -30,7 +30,7 @@ from .templatetags.content import render_markdown
 
 # Which fields hold Markdown, by model name. Other text is shown escaped, as typed.
 MARKDOWN_FIELDS = {
-    "therapy": {"body", "evidence"},
+    "therapy": {"body", "evidence", "safety"},
     "articlesection": {"body"},
     "mechanism": {"detail"},
 }
