@@ -150,6 +150,23 @@ class Server:
         return fetch(self.url + path, {"csrfmiddlewaretoken": token, **data}, opener=opener)
 
 
+@pytest.fixture(scope="session")
+def site_database(tmp_path_factory):
+    """An SQLite file with the content loaded, for server processes."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('site') / 'db.sqlite3'}"
+    env = {"PATH": "/usr/bin:/bin", "DJANGO_SECRET_KEY": "x" * 50, "DATABASE_URL": url}
+    commands = (["migrate", "--no-input"], ["load_content"], ["collectstatic", "--no-input"])
+    for command in commands:
+        subprocess.run(
+            [sys.executable, "manage.py", *command],
+            cwd=BASE_DIR,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+    return url
+
+
 def production_env(database_url, **extra):
     return {
         "PATH": os.environ["PATH"],

@@ -3,7 +3,6 @@
 import pytest
 from django.test import override_settings
 from django.urls import Resolver404, resolve
-
 from therapyinfo.bench import LATENCY, UNITS
 
 pytestmark = pytest.mark.django_db

@@ -7,14 +7,12 @@ Runs on both passes of .ci/run: the servers bring their own database.
 
 import re
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.servers import BASE_DIR, fetch, front_door, gunicorn
+from tests.servers import fetch, front_door, gunicorn, site_database  # noqa: F401
 
 pytestmark = pytest.mark.skipif(
     not Path("/usr/sbin/nginx").exists() and not __import__("shutil").which("nginx"),
@@ -22,25 +20,8 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(scope="session")
-def site_database(tmp_path_factory):
-    """An SQLite file with the content loaded, for server processes."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('site') / 'db.sqlite3'}"
-    env = {"PATH": "/usr/bin:/bin", "DJANGO_SECRET_KEY": "x" * 50, "DATABASE_URL": url}
-    commands = (["migrate", "--no-input"], ["load_content"], ["collectstatic", "--no-input"])
-    for command in commands:
-        subprocess.run(
-            [sys.executable, "manage.py", *command],
-            cwd=BASE_DIR,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-    return url
-
-
 @pytest.fixture(scope="module")
-def app(site_database):
+def app(site_database):  # noqa: F811
     with gunicorn(site_database, workers=2) as server:
         yield server
 

@@ -9,7 +9,7 @@ where pages can go stale, be poisoned or fail. Measured by `make bench`.
 What stays here:
 
 - `PublicCacheHeadersMiddleware`: a public page's 200 for an anonymous
-  visitor says `public, max-age=60, stale-while-revalidate=300`;
+  visitor says `public, max-age=60, stale-while-revalidate=300` (settings.PUBLIC_MAX_AGE);
   ConditionalGetMiddleware adds its ETag and answers revalidations with 304.
   Anything else (errors, the admin, a signed-in user's page, a page that sets
   a cookie) says nothing, so nginx and CDNs do not store it.
@@ -37,10 +37,6 @@ from django.utils.cache import patch_cache_control
 # An edit reaches every process within this long.
 VERSION_TTL = 1.0
 
-# Browsers, nginx and CDNs may reuse a page for a minute, then revalidate with
-# its ETag. A minute bounds how long a corrected crisis number or safety note
-# can stay stale; stale-while-revalidate lets a CDN answer while it refreshes.
-PUBLIC_CACHE_CONTROL = {"public": True, "max_age": 60, "stale_while_revalidate": 300}
 
 # URL names (therapyinfo/urls.py) whose 200s are the same for every anonymous
 # visitor. deploy/nginx.conf lists the same paths; only they are cached there.
@@ -120,7 +116,8 @@ class PerVersion:
 
 
 class PublicCacheHeadersMiddleware:
-    """Marks a public page's 200 for an anonymous visitor as cacheable by anyone for a minute."""
+    """Marks a public page's 200 for an anonymous visitor as cacheable by anyone
+    for PUBLIC_MAX_AGE seconds (settings.py says why a minute)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -138,5 +135,10 @@ class PublicCacheHeadersMiddleware:
             and not response.cookies
             and not response.has_header("Cache-Control")
         ):
-            patch_cache_control(response, **PUBLIC_CACHE_CONTROL)
+            patch_cache_control(
+                response,
+                public=True,
+                max_age=settings.PUBLIC_MAX_AGE,
+                stale_while_revalidate=settings.PUBLIC_STALE_WHILE_REVALIDATE,
+            )
         return response

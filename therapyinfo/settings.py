@@ -105,6 +105,13 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
+# Browsers, nginx and CDNs may reuse a public page this long, then revalidate
+# it with its ETag. A minute bounds how long a corrected crisis number or
+# safety note can stay stale; stale-while-revalidate lets a CDN answer at once
+# while it refreshes (therapyinfo/cache.py).
+PUBLIC_MAX_AGE = env.int("DJANGO_PUBLIC_MAX_AGE", default=60)
+PUBLIC_STALE_WHILE_REVALIDATE = 300
+
 # django-axes first: it refuses a locked-out user before the password is checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
