@@ -202,4 +202,3 @@ def test_with_redis_up_healthz_says_ok(site_database):  # noqa: F811
     finally:
         redis.kill()
         redis.wait(timeout=10)
-
