@@ -34,7 +34,8 @@ def test_the_prod_group_alone_runs_the_site(tmp_path):
         "DJANGO_BEHIND_TLS_PROXY": "on",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
     }
-    check = run(python, "manage.py", "check", "--deploy", "--fail-level", "WARNING", cwd=BASE_DIR, env=env)  # fmt: skip
+    deploy_check = ["manage.py", "check", "--deploy", "--fail-level", "WARNING"]
+    check = run(python, *deploy_check, cwd=BASE_DIR, env=env)
     assert check.returncode == 0, check.stdout + check.stderr
     # Every module of the package imports, the admin's readability grades among them.
     imports = run(
