@@ -15,7 +15,9 @@ DEPLOY = Path(__file__).resolve().parent
 BASE_DIR = DEPLOY.parent
 
 
-def render(prefix, listen, upstreams, static_root=BASE_DIR / "staticfiles", access_log="stderr"):
+def render(
+    prefix, listen, upstreams, static_root=BASE_DIR / "staticfiles", access_log="/dev/stderr"
+):
     prefix = Path(prefix)
     prefix.mkdir(parents=True, exist_ok=True)
     values = {
@@ -43,7 +45,7 @@ def main():
     parser.add_argument("--prefix", required=True)
     parser.add_argument("--listen", required=True)
     parser.add_argument("--upstream", action="append", required=True)
-    parser.add_argument("--access-log", default="stderr")
+    parser.add_argument("--access-log", default="/dev/stderr", help="a file, or off")
     args = parser.parse_args()
     print(render(args.prefix, args.listen, args.upstream, access_log=args.access_log))
 

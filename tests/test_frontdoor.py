@@ -42,9 +42,9 @@ def raw(server, request, read_timeout=10):
             chunks.append(chunk)
     head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
     status = int(head.split(b" ", 2)[1])
-    headers = dict(
-        line.split(": ", 1) for line in head.decode("latin-1").split("\r\n")[1:] if ": " in line
-    )
+    lines = [line for line in head.decode("latin-1").split("\r\n")[1:] if ": " in line]
+    headers = dict(line.split(": ", 1) for line in lines)
+    headers["X-Request-IDs"] = sum(line.startswith("X-Request-ID:") for line in lines)
     return status, headers, body.decode("utf-8", "replace")
 
 
@@ -155,6 +155,10 @@ def test_public_pages_are_cached_staff_and_the_admin_never(door):
     assert headers["X-Cache"] == "HIT"
     assert headers["Cache-Control"] == "public, max-age=60, stale-while-revalidate=300"
     assert re.fullmatch(r"[0-9a-f]{32}", headers["X-Request-ID"])
+    # A hit has this request's own id, once (not the id stored with the page).
+    _, again, _ = get(door, "/glossary/")
+    assert again["X-Request-ID"] != headers["X-Request-ID"]
+    assert again["X-Request-IDs"] == 1
     _, signed_in, _ = get(door, "/glossary/", "Cookie: sessionid=abc")
     assert signed_in["X-Cache"] == "BYPASS"
     _, login, _ = get(door, "/admin/login/")
