@@ -623,8 +623,8 @@ class ArticleSection(models.Model):
 class ContentVersion(models.Model):
     """One row whose timestamp changes with any content save or delete.
 
-    Page caches key on it, so an edit on one app server is seen by all of
-    them without a shared purge (see DESIGN.md, "Caching").
+    Values computed once per version (cache.PerVersion) follow it, so an edit
+    on one app server is seen by all of them within a second, with no purge.
     """
 
     changed_at = models.DateTimeField()

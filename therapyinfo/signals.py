@@ -3,7 +3,9 @@
 Connected in `TherapyinfoConfig.ready()`. The handlers run inside the
 transaction that saves the content (admin, `load_content` and `loaddata` all
 wrap their writes in one), so the new version commits with the new data and
-every process's page cache moves on together (see `cache.py`).
+every process's per-version values move on together (see `cache.py`).
+
+Also here: each model's `markdown_fields` are rendered to HTML as it is saved.
 
 Raw saves from `loaddata` are bumped too: loading a fixture changes pages.
 `QuerySet.update()`, `bulk_create()` and raw SQL send no signals; call

@@ -146,7 +146,7 @@ def glossary_index(terms):
 
 
 # Built once per content version, not once per page: no query and no regex
-# compile on a page-cache miss until the glossary changes.
+# compile per page until the glossary changes.
 site_glossary_index = PerVersion(lambda: glossary_index(GlossaryTerm.objects.all()))
 
 
