@@ -5,14 +5,25 @@ the real content. Each test is one hole an attacker found (issue 11), closed.
 Runs on both passes of .ci/run: the servers bring their own database.
 """
 
+import os
 import re
+import signal
 import socket
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.servers import fetch, front_door, gunicorn, site_database  # noqa: F401
+from tests.servers import (  # noqa: F401
+    BASE_DIR,
+    fetch,
+    free_port,
+    front_door,
+    gunicorn,
+    production_env,
+    site_database,
+)
 
 pytestmark = pytest.mark.skipif(
     not Path("/usr/sbin/nginx").exists() and not __import__("shutil").which("nginx"),
@@ -201,3 +212,52 @@ def test_slow_clients_hold_nginx_connections_never_the_app_workers(door):
     finally:
         for conn in slow:
             conn.close()
+
+
+def test_make_serve_runs_nginx_in_front_of_gunicorn_and_ctrl_c_stops_both(site_database):  # noqa: F811
+    port = free_port()
+    env = production_env(site_database, PORT=str(port), WEB_CONCURRENCY="1")
+    serve = subprocess.Popen(
+        ["bash", "deploy/serve.sh"],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert serve.poll() is None, serve.stdout.read()
+            try:
+                if fetch(f"http://127.0.0.1:{port}/healthz").status == 200:
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "make serve did not answer"
+                time.sleep(0.3)
+        fetch(f"http://127.0.0.1:{port}/about/")
+        about = fetch(f"http://127.0.0.1:{port}/about/")
+        assert about.status == 200 and about.headers["X-Cache"] == "HIT"  # nginx answered
+        run_dir = re.search(r"gunicorn at (/tmp/\S+)/gunicorn\.sock", _read_until(serve, "Ctrl-C"))
+        serve.send_signal(signal.SIGINT)  # as Ctrl-C does (to the script; it stops both)
+        assert serve.wait(timeout=30) is not None
+        time.sleep(0.5)
+        with pytest.raises(OSError):
+            fetch(f"http://127.0.0.1:{port}/healthz")
+        assert not Path(run_dir[1]).exists()
+        leftover = subprocess.run(["pgrep", "-s", str(serve.pid)], capture_output=True, text=True)
+        assert leftover.stdout.strip() == "", "a process of make serve outlived Ctrl-C"
+    finally:
+        if serve.poll() is None:
+            os.killpg(serve.pid, signal.SIGKILL)
+            serve.wait()
+
+
+def _read_until(process, marker):
+    text = ""
+    while marker not in text:
+        line = process.stdout.readline()
+        assert line, text
+        text += line
+    return text
