@@ -45,11 +45,12 @@ run: install
 	$(DEV_ENV) $(MANAGE) load_content
 	$(DEV_ENV) $(MANAGE) runserver 127.0.0.1:$(PORT)
 
-# Production-style: gunicorn, DEBUG off, WhiteNoise; settings only from the environment.
+# Production-style: nginx (deploy/nginx.conf) on PORT in front of gunicorn, DEBUG off;
+# settings only from the environment. Ctrl-C stops both.
 serve: install
 	$(MANAGE) collectstatic --no-input --verbosity 0
 	$(MANAGE) migrate --no-input
-	PORT=$(PORT) $(VENV)/bin/gunicorn -c therapyinfo/gunicorn_conf.py
+	PORT=$(PORT) bash deploy/serve.sh
 
 # 60 s of wrk traffic on gunicorn + PostgreSQL; fails on any error (see .ci/loadtest).
 loadtest: install
@@ -70,7 +71,7 @@ lint: install
 
 # Public pages against a bare-Django baseline under gunicorn and wrk (README, "Performance").
 bench: install
-	$(PY) -m therapyinfo.bench $(BENCH_ARGS)
+	$(PY) tools/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 .pytest_cache

@@ -8,8 +8,10 @@ from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.core.management import call_command
 
-from therapyinfo.cache import forget_process_state
+from therapyinfo.cache import version_clock
+from therapyinfo.context_processors import all_crisis_resources
 from therapyinfo.models import Status, Therapy
+from therapyinfo.templatetags.content import site_glossary_index
 
 
 @pytest.fixture(scope="session")
@@ -26,16 +28,22 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+def forget_content_version():
+    """Drop this process's idea of the content version and what it computed from
+    it, as a new process would start: a rolled-back test can leave a version
+    behind that the database never kept."""
+    version_clock.local.__dict__.clear()
+    for memo in (all_crisis_resources, site_glossary_index):
+        memo.memo = (None, None)
+
+
 @pytest.fixture(autouse=True)
-def fresh_page_cache():
-    """Each test starts with an empty page cache and re-reads the content version,
-    so a page cached by one test (or a version bumped in a rolled-back one)
-    cannot leak into the next."""
+def fresh_process_state():
     cache.clear()
-    forget_process_state()
+    forget_content_version()
     yield
     cache.clear()
-    forget_process_state()
+    forget_content_version()
 
 
 @pytest.fixture

@@ -1,15 +1,21 @@
-"""Real gunicorn processes and the real PostgreSQL, for the tests that need
-more than Django's test client: a database outage and several app servers.
+"""Real nginx and gunicorn processes, and the real PostgreSQL, for the tests
+that need more than Django's test client: the front door (deploy/nginx.conf),
+a database outage and several app servers. Every server listens on a free
+port picked by the system, so parallel runs never collide.
 
-They run against pytest-django's test database on PostgreSQL (the second
-pass of .ci/run). On SQLite the test database lives in one process's memory,
-so these tests skip there, saying why.
+The outage and scale tests run against pytest-django's test database on
+PostgreSQL (the second pass of .ci/run); on SQLite that database lives in one
+process's memory, so they skip there, saying why. The front-door tests bring
+their own SQLite file (`site_database`) and run on both passes.
 """
 
 import contextlib
 import http.cookiejar
 import os
 import re
+import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +31,16 @@ from django.conf import settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).with_name("gunicorn")
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+sys.path.insert(0, str(BASE_DIR / "deploy"))
+from render_nginx import render  # noqa: E402
+
+
+def free_port():
+    """A port nothing listens on now (the system picks it)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def postgresql_url():
@@ -134,21 +150,42 @@ class Server:
         return fetch(self.url + path, {"csrfmiddlewaretoken": token, **data}, opener=opener)
 
 
-@contextlib.contextmanager
-def gunicorn(port, database_url, workers=2):
-    """A production-style gunicorn (gunicorn_conf.py, DEBUG off) on 127.0.0.1:port."""
-    env = {
+@pytest.fixture(scope="session")
+def site_database(tmp_path_factory):
+    """An SQLite file with the content loaded, for server processes."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('site') / 'db.sqlite3'}"
+    env = {"PATH": "/usr/bin:/bin", "DJANGO_SECRET_KEY": "x" * 50, "DATABASE_URL": url}
+    commands = (["migrate", "--no-input"], ["load_content"], ["collectstatic", "--no-input"])
+    for command in commands:
+        subprocess.run(
+            [sys.executable, "manage.py", *command],
+            cwd=BASE_DIR,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+    return url
+
+
+def production_env(database_url, **extra):
+    return {
         "PATH": os.environ["PATH"],
         "DJANGO_SECRET_KEY": "server-test-" + "k" * 40,
         "DJANGO_DEBUG": "off",
         "DATABASE_URL": database_url,
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "PORT": str(port),
-        "WEB_CONCURRENCY": str(workers),
+        **extra,
     }
+
+
+@contextlib.contextmanager
+def gunicorn(database_url, workers=2, **env):
+    """A production-style gunicorn (deploy/gunicorn_conf.py, DEBUG off) on a free port."""
+    port = free_port()
+    env = production_env(database_url, PORT=str(port), WEB_CONCURRENCY=str(workers), **env)
     with tempfile.NamedTemporaryFile("w", prefix=f"gunicorn-{port}-", suffix=".log") as log:
         process = subprocess.Popen(
-            [str(GUNICORN), "-c", "therapyinfo/gunicorn_conf.py"],
+            [str(GUNICORN), "-c", "deploy/gunicorn_conf.py"],
             cwd=BASE_DIR,
             env=env,
             stdout=log,
@@ -156,27 +193,58 @@ def gunicorn(port, database_url, workers=2):
         )
         server = Server(f"http://127.0.0.1:{port}", process, log.name)
         try:
-            wait_until_up(server, port)
+            wait_until_up(server, "gunicorn")
             yield server
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
 
 
-def wait_until_up(server, port):
+@contextlib.contextmanager
+def front_door(*app_servers):
+    """nginx from deploy/nginx.conf on a free port, in front of the given gunicorns."""
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix=f"nginx-{port}-") as prefix:
+        conf = render(
+            prefix,
+            f"127.0.0.1:{port}",
+            [app.url.removeprefix("http://") for app in app_servers],
+            access_log=f"{prefix}/access.log",
+        )
+        log_path = f"{prefix}/error.log"
+        with open(log_path, "w") as log:
+            process = subprocess.Popen(
+                [NGINX, "-p", prefix, "-c", str(conf), "-e", "stderr"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        server = Server(f"http://127.0.0.1:{port}", process, log_path)
+        server.prefix = Path(prefix)
+        try:
+            wait_until_up(server, "nginx")
+            yield server
+        finally:
+            stop(process)
+
+
+def stop(process):
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def wait_until_up(server, name):
     deadline = time.monotonic() + 60
     while True:
         if server.process.poll() is not None:
-            pytest.fail(f"gunicorn on port {port} exited:\n{server.log()}")
+            pytest.fail(f"{name} at {server.url} exited:\n{server.log()}")
         try:
             if server.get("/healthz").status == 200:
                 return
         except OSError:
             pass
         if time.monotonic() > deadline:
-            pytest.fail(f"gunicorn on port {port} did not answer:\n{server.log()}")
+            pytest.fail(f"{name} at {server.url} did not answer:\n{server.log()}")
         time.sleep(0.2)

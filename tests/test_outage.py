@@ -1,17 +1,20 @@
 """When the database is down: the friendly 503 page, never a 500; then recovery.
 
 The first tests fake the outage inside Django and run everywhere. The last
-ones stop the real PostgreSQL under real gunicorn processes, so they run
-only on PostgreSQL (the second pass of .ci/run).
+ones stop the real PostgreSQL under real gunicorn processes (behind nginx, as
+`make serve` runs them), so they run only on PostgreSQL (the second pass of
+.ci/run).
 """
 
 import contextlib
+import signal
+import time
 
 import pytest
 from django.core.management import call_command
 from django.db import OperationalError, connections
 
-from tests.servers import gunicorn, pg, postgresql_url, require_pg_control
+from tests.servers import front_door, gunicorn, pg, postgresql_url, require_pg_control
 
 PUBLIC_PAGES = [
     "/",
@@ -103,7 +106,7 @@ def postgresql_stopped():
 
 
 def test_outage_gives_503_and_the_same_processes_recover(served_database):
-    with gunicorn(8161, served_database, workers=2) as server:
+    with gunicorn(served_database, workers=2) as server:
         pids_before = server.process.pid
         for _ in range(2):  # both workers connect; only the home page gets cached
             assert server.get("/").status == 200
@@ -139,19 +142,29 @@ def test_outage_gives_503_and_the_same_processes_recover(served_database):
         assert "Traceback" not in log
 
 
-def test_pages_in_the_page_cache_are_still_served_during_an_outage(served_database):
-    # One worker, so the page is in the cache of the process that answers.
-    with gunicorn(8162, served_database, workers=1) as server:
-        cached = {}
-        for path in ["/", "/therapies/ketamine/", "/compare/"]:
-            server.get(path)  # the first visit fills the cache
-            cached[path] = server.get(path)
-            assert cached[path].status == 200
+def test_nginx_serves_pages_it_has_while_workers_restart_in_an_outage(served_database):
+    """Cached pages stay up through the outage, even once they are past their
+    max-age and every gunicorn worker has been replaced (max_requests, a crash);
+    pages nginx never had get the friendly 503; both recover with no restart."""
+    with (
+        gunicorn(served_database, workers=2, DJANGO_PUBLIC_MAX_AGE="1") as app,
+        front_door(app) as door,
+    ):
+        cached = {path: door.get(path) for path in ["/", "/therapies/ketamine/", "/compare/"]}
+        assert all(response.status == 200 for response in cached.values())
         with postgresql_stopped():
-            for path, before in cached.items():
-                during = server.get(path)
-                assert during.status == 200, path
-                assert during.body == before.body, path
-            # A page nobody has visited gets the 503 page.
-            response = server.get("/glossary/")
-            assert_friendly_503(response.status, response.headers, response.body)
+            app.process.send_signal(signal.SIGHUP)  # gunicorn replaces every worker
+            time.sleep(2)  # and every cached page is now past its max-age
+            for _ in range(3):
+                for path, before in cached.items():
+                    during = door.get(path)
+                    assert during.status == 200, path
+                    assert during.headers["X-Cache"] in ("STALE", "UPDATING"), path
+                    assert during.body == before.body, path
+                response = door.get("/glossary/")  # never visited: nothing to serve stale
+                assert_friendly_503(response.status, response.headers, response.body)
+            assert app.get("/").status == 503  # the app itself cannot answer
+        time.sleep(1)
+        for path in [*cached, "/glossary/"]:
+            assert door.get(path).status == 200, path
+        assert app.process.poll() is None

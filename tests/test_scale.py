@@ -1,5 +1,6 @@
-"""Several app servers share one PostgreSQL: an edit through one is served by
-the others within a second. Runs on PostgreSQL only (see tests/servers.py)."""
+"""Several app servers share one PostgreSQL (and one nginx in front): an edit
+through one is served by the others within a second, and through nginx within
+the pages' max-age. Runs on PostgreSQL only (see tests/servers.py)."""
 
 import time
 
@@ -8,7 +9,7 @@ from django.conf import global_settings, settings
 from django.core.management import call_command
 from django.db import connections
 
-from tests.servers import gunicorn, postgresql_url
+from tests.servers import front_door, gunicorn, postgresql_url
 from therapyinfo.models import GlossaryTerm
 
 
@@ -26,13 +27,16 @@ def shared_database(transactional_db, django_user_model, settings):
 def test_an_admin_edit_on_one_server_is_served_by_another_within_a_second(shared_database):
     term = GlossaryTerm.objects.order_by("term").first()
     new_definition = "Edited through server A, read through server B."
+    max_age = 2
     with (
-        gunicorn(8163, shared_database, workers=1) as server_a,
-        gunicorn(8164, shared_database, workers=1) as server_b,
+        gunicorn(shared_database, workers=1, DJANGO_PUBLIC_MAX_AGE=str(max_age)) as server_a,
+        gunicorn(shared_database, workers=1, DJANGO_PUBLIC_MAX_AGE=str(max_age)) as server_b,
+        front_door(server_a, server_b) as door,
     ):
         before = server_b.get("/glossary/")
         assert before.status == 200 and term.definition in before.body
-        server_b.get("/glossary/")  # a second visit, as a page cache would keep it
+        assert door.get("/glossary/").status == 200
+        assert door.get("/glossary/").headers["X-Cache"] == "HIT"
 
         admin = server_a.admin_login("scale-admin", "scale-pw-9x!long")
         saved = server_a.admin_post(
@@ -50,12 +54,16 @@ def test_an_admin_edit_on_one_server_is_served_by_another_within_a_second(shared
             assert time.monotonic() - edited_at < 1.0, "server B still serves the old text"
             time.sleep(0.05)
         assert page.status == 200
+        # Through nginx: within the max-age (plus the one request that refreshes it).
+        while new_definition not in door.get("/glossary/").body:
+            assert time.monotonic() - edited_at < max_age + 2, "nginx still serves the old text"
+            time.sleep(0.2)
 
 
 def test_sessions_are_shared_so_a_login_on_one_server_works_on_another(shared_database):
     with (
-        gunicorn(8163, shared_database, workers=1) as server_a,
-        gunicorn(8164, shared_database, workers=1) as server_b,
+        gunicorn(shared_database, workers=1) as server_a,
+        gunicorn(shared_database, workers=1) as server_b,
     ):
         admin = server_a.admin_login("scale-admin", "scale-pw-9x!long")
         # The opener sends A's session cookie (cookies ignore the port) to B.

@@ -309,7 +309,7 @@ def test_no_secrets_or_session_data_in_logs(client, admin_user, log_output):
 
 def test_env_example_lists_every_variable_the_site_reads():
     read = set()
-    for path in ["therapyinfo/settings.py", "therapyinfo/gunicorn_conf.py"]:
+    for path in ["therapyinfo/settings.py", "deploy/gunicorn_conf.py"]:
         source = (BASE_DIR / path).read_text()
         read |= set(re.findall(r"env(?:\.\w+)?\(\s*\"([A-Z_]+)\"", source))
         read |= set(re.findall(r"os\.environ\.get\(\"([A-Z_]+)\"", source))

@@ -6,7 +6,7 @@ class TherapyinfoConfig(AppConfig):
     verbose_name = "Therapy information"
 
     def ready(self):
-        # Content saves bump the version that page-cache keys depend on.
+        # Content saves bump the content version (and render Markdown fields).
         from . import signals
 
         signals.connect()

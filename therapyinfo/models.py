@@ -351,6 +351,12 @@ ONSET_ERROR = "The soonest onset cannot be later than the latest onset."
 DURATION_ERROR = "The shortest duration cannot be longer than the longest."
 
 
+def rendered_markdown_field():
+    """HTML of a model's `markdown_fields`, rendered when it is saved (signals.py),
+    so pages do not render Markdown per request. Not exported, not in history."""
+    return models.JSONField(default=dict, blank=True, editable=False)
+
+
 class Therapy(Reviewed):
     slug = models.SlugField(unique=True, help_text="Part of the page address.")
     position = models.PositiveSmallIntegerField(
@@ -404,8 +410,18 @@ class Therapy(Reviewed):
     )
     mechanisms = models.ManyToManyField(Mechanism, related_name="therapies")
     sources = models.ManyToManyField(Source, blank=True, related_name="therapies")
+    markdown_fields = (
+        "body",
+        "evidence",
+        "safety",
+        "how_given",
+        "typical_course",
+        "timeline_note",
+        "regulatory_status",
+    )
+    rendered = rendered_markdown_field()
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["rendered"])
 
     class Meta:
         ordering = ["position", "name"]
@@ -746,9 +762,11 @@ class ArticleSection(models.Model):
         help_text="Markdown. Cite a source by its slug, e.g. [@murrough-2013]; "
         "it must also be in the article's sources."
     )
+    markdown_fields = ("body",)
+    rendered = rendered_markdown_field()
 
     objects = ArticleSectionManager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["rendered"])
 
     class Meta:
         ordering = ["article", "position", "id"]
@@ -780,8 +798,8 @@ class ArticleSection(models.Model):
 class ContentVersion(models.Model):
     """One row whose timestamp changes with any content save or delete.
 
-    Page caches key on it, so an edit on one app server is seen by all of
-    them without a shared purge (see DESIGN.md, "Caching").
+    Values computed once per version (cache.PerVersion) follow it, so an edit
+    on one app server is seen by all of them within a second, with no purge.
     """
 
     changed_at = models.DateTimeField()

@@ -2,8 +2,8 @@
 
 Staff who may change (or view) a record see it at its real URL whatever its
 status, under a "Preview: not published" banner; everyone else gets a 404.
-Any response rendered for a signed-in user is marked private, so neither the
-page cache nor a CDN can hand a preview (or a staff view) to the public.
+Any response rendered for a signed-in user is marked private, so neither
+nginx's page cache nor a CDN can hand a preview (or a staff view) to the public.
 """
 
 from django.conf import settings

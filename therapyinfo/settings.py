@@ -53,11 +53,14 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Outermost: logs every request with its id (therapyinfo/middleware.py).
     "therapyinfo.middleware.RequestLogMiddleware",
-    # Next, so a cached public page is served before anything else runs, even
-    # while the database is away (therapyinfo/cache.py says what is cached and why).
-    "therapyinfo.cache.PageCacheMiddleware",
+    # Limits first, before anything answers (nginx applies the same before its cache).
+    "therapyinfo.middleware.RequestLimitsMiddleware",
     # Turns a database outage anywhere below into the friendly 503 page.
     "therapyinfo.middleware.DatabaseOutageMiddleware",
+    # ETags and 304s for revalidations (nginx's, browsers', CDNs').
+    "django.middleware.http.ConditionalGetMiddleware",
+    # Public pages say how long nginx, CDNs and browsers may keep them (therapyinfo/cache.py).
+    "therapyinfo.cache.PublicCacheHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "therapyinfo.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -72,15 +75,11 @@ MIDDLEWARE = [
     "therapyinfo.preview.PrivateForSignedInUsersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "therapyinfo.middleware.RequestLimitsMiddleware",
     # Last, as django-axes asks: turns its lockout signal into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "therapyinfo.urls"
-# `make bench` mounts its fixed-page baseline view only when it asks for it.
-if env.bool("THERAPYINFO_BENCH_BASELINE", default=False):
-    ROOT_URLCONF = "therapyinfo.bench_urls"
 WSGI_APPLICATION = "therapyinfo.wsgi.application"
 
 TEMPLATES = [
@@ -105,6 +104,13 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+# Browsers, nginx and CDNs may reuse a public page this long, then revalidate
+# it with its ETag. A minute bounds how long a corrected crisis number or
+# safety note can stay stale; stale-while-revalidate lets a CDN answer at once
+# while it refreshes (therapyinfo/cache.py).
+PUBLIC_MAX_AGE = env.int("DJANGO_PUBLIC_MAX_AGE", default=60)
+PUBLIC_STALE_WHILE_REVALIDATE = 300
 
 # django-axes first: it refuses a locked-out user before the password is checked.
 AUTHENTICATION_BACKENDS = [

@@ -3,14 +3,16 @@
 Connected in `TherapyinfoConfig.ready()`. The handlers run inside the
 transaction that saves the content (admin, `load_content` and `loaddata` all
 wrap their writes in one), so the new version commits with the new data and
-every process's page cache moves on together (see `cache.py`).
+every process's per-version values move on together (see `cache.py`).
+
+Also here: each model's `markdown_fields` are rendered to HTML as it is saved.
 
 Raw saves from `loaddata` are bumped too: loading a fixture changes pages.
 `QuerySet.update()`, `bulk_create()` and raw SQL send no signals; call
 `cache.bump_content_version()` after them.
 """
 
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 
 from .cache import bump_content_version
 
@@ -37,7 +39,22 @@ def content_relation_changed(sender, action, **kwargs):
         bump_content_version()
 
 
+def render_markdown_fields(sender, instance, **kwargs):
+    """Store the HTML of a model's `markdown_fields` as it is saved (raw saves
+    from `loaddata` included), so a page only numbers citations and links
+    glossary terms in it."""
+    names = getattr(sender, "markdown_fields", ())
+    if names:
+        from .templatetags.content import MARKDOWN_TOP_HEADING, render_markdown
+
+        instance.rendered = {
+            name: str(render_markdown(getattr(instance, name) or "", MARKDOWN_TOP_HEADING))
+            for name in names
+        }
+
+
 def connect():
+    pre_save.connect(render_markdown_fields, dispatch_uid="therapyinfo-render-markdown")
     post_save.connect(content_saved_or_deleted, dispatch_uid="therapyinfo-content-saved")
     post_delete.connect(content_saved_or_deleted, dispatch_uid="therapyinfo-content-deleted")
     m2m_changed.connect(content_relation_changed, dispatch_uid="therapyinfo-relation-changed")

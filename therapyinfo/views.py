@@ -2,10 +2,12 @@
 a draft page at its own URL) and fetches related rows up front, so a page's
 query count does not grow with its content."""
 
+import logging
 import sys
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Prefetch
 from django.http import HttpResponse, HttpResponsePermanentRedirect, JsonResponse
@@ -29,6 +31,8 @@ from .models import (
 from .selection import SelectionError, canonical_query, parse_selection
 
 DEFAULT_COMPARISON = "ketamine-vs-psychedelics"
+
+logger = logging.getLogger(__name__)
 
 
 def viewer(request):
@@ -235,12 +239,19 @@ def robots_txt(request):
 @never_cache
 @require_safe
 def healthz(request):
-    """200 when the database answers, 503 when it does not. Says nothing else."""
+    """200 when the database answers (with `"cache": "degraded"` when the cache
+    does not: pages are still served), 503 when the database does not."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except Exception:
         return JsonResponse({"status": "unavailable"}, status=503)
+    try:
+        cache.set("healthz", 1, timeout=10)
+        cache.get("healthz")
+    except Exception as error:
+        logger.warning("cache unavailable: %s", type(error).__name__)
+        return JsonResponse({"status": "ok", "cache": "degraded"})
     return JsonResponse({"status": "ok"})
 
 

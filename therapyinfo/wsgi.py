@@ -1,4 +1,4 @@
-"""WSGI entry point for gunicorn."""
+"""WSGI entry point for gunicorn (deploy/gunicorn_conf.py)."""
 
 import os
 import sys
@@ -13,9 +13,3 @@ try:
 except ImproperlyConfigured as error:
     # One line saying what to set, not a traceback (settings.py raises these).
     sys.exit(f"therapyinfo: configuration error: {error}")
-
-# Cached public pages are answered before Django's request handling starts
-# (therapyinfo/cache.py); everything else reaches Django unchanged.
-from therapyinfo.cache import CachedPageApp  # noqa: E402  (needs the app registry)
-
-application = CachedPageApp(application)

@@ -92,6 +92,19 @@ def markdown_filter(text, top_heading=2):
     return render_markdown(str(text), min(max(int(top_heading), 2), 4))
 
 
+# Stored Markdown sits under a page's <h2> section headings.
+MARKDOWN_TOP_HEADING = 3
+
+
+@register.filter(is_safe=True)
+def rendered(record, field):
+    """`{{ therapy|rendered:"body" }}`: a Markdown field as rendered when it was saved."""
+    html = record.rendered.get(field)
+    if html is None:  # saved before it was rendered on save: render it now (and cache it)
+        return render_markdown(getattr(record, field) or "", MARKDOWN_TOP_HEADING)
+    return mark_safe(html)
+
+
 @register.filter(is_safe=True)
 def cite(html, sources):
     """`{{ body|markdown|cite:sources }}`: number citations by the page's source list."""
@@ -134,7 +147,7 @@ def glossary_index(terms):
 
 
 # Built once per content version, not once per page: no query and no regex
-# compile on a page-cache miss until the glossary changes.
+# compile per page until the glossary changes.
 site_glossary_index = PerVersion(lambda: glossary_index(GlossaryTerm.objects.all()))
 
 

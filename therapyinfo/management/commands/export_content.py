@@ -42,7 +42,8 @@ NATURAL_KEY_LOOKUPS = {
 
 # Publishing fields go last in each record, after the content they describe.
 REVIEW_FIELDS = ["status", "last_reviewed", "next_review_due"]
-LEFT_OUT = {"id", "reviewed_by"}
+# `rendered` is derived from the Markdown fields when a record is saved.
+LEFT_OUT = {"id", "reviewed_by", "rendered"}
 
 
 class Command(BaseCommand):

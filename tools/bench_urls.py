@@ -1,11 +1,10 @@
-"""The site's URLs plus the `make bench` baseline, mounted only when
-THERAPYINFO_BENCH_BASELINE is set (see settings.py), never in production.
+"""The site's URLs plus the `make bench` baseline (tools/bench_settings.py mounts
+them; the site never does).
 
 The baseline is Django's floor for this site: the same settings and the same
 middleware, and a view that returns a fixed page of a given size with no
 database or cache access. `/_bench/baseline/<size>/` lets the benchmark match
-each page's own size. The page cache skips it (`cache.PageCacheMiddleware`
-stores only `PUBLIC_PAGES`), and it is under no prefix the cache would look up.
+each page's own size; it is not a public page, so it is never marked cacheable.
 """
 
 from functools import lru_cache
@@ -13,9 +12,7 @@ from functools import lru_cache
 from django.http import HttpResponse
 from django.urls import path
 
-from .urls import handler400, handler404, handler500, urlpatterns  # noqa: F401
-
-BASELINE_PREFIX = "/_bench/"
+from therapyinfo.urls import handler400, handler404, handler500, urlpatterns  # noqa: F401
 
 
 @lru_cache(maxsize=16)

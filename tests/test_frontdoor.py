@@ -1,0 +1,267 @@
+"""Raw requests through `make serve`'s front door: nginx (deploy/nginx.conf) in
+front of gunicorn (deploy/gunicorn_conf.py), DEBUG off, on an SQLite file of
+the real content. Each test is one hole an attacker found (issue 11), closed.
+
+Runs on both passes of .ci/run: the servers bring their own database.
+"""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.servers import (  # noqa: F401
+    BASE_DIR,
+    NGINX,
+    fetch,
+    free_port,
+    front_door,
+    gunicorn,
+    production_env,
+    site_database,
+)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def nginx_installed():
+    if not Path(NGINX).exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail("nginx is not installed (.ci/run installs nginx-light)")
+        pytest.skip("needs nginx (apt-get install nginx-light); CI runs these tests")
+
+
+@pytest.fixture(scope="module")
+def app(site_database):  # noqa: F811
+    with gunicorn(site_database, workers=2) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def door(app):
+    with front_door(app) as server:
+        yield server
+
+
+def raw(server, request, read_timeout=10):
+    """Send bytes as they are (no client library tidying them) and return the answer."""
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=read_timeout) as conn:
+        conn.sendall(request)
+        chunks = []
+        while chunk := conn.recv(65536):
+            chunks.append(chunk)
+    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    lines = [line for line in head.decode("latin-1").split("\r\n")[1:] if ": " in line]
+    headers = dict(line.split(": ", 1) for line in lines)
+    headers["X-Request-IDs"] = sum(line.startswith("X-Request-ID:") for line in lines)
+    return status, headers, body.decode("utf-8", "replace")
+
+
+def get(server, target, *extra_headers):
+    lines = [f"GET {target} HTTP/1.1", "Host: 127.0.0.1", "Connection: close", *extra_headers]
+    return raw(server, ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+
+
+def h1(body):
+    return re.search(r"<h1[^>]*>(.*?)</h1>", body, re.S)[1].strip()
+
+
+def test_a_script_name_header_cannot_change_what_a_page_shows(door, app):
+    for server in (door, app):  # nginx drops it; gunicorn drops it too, if reached directly
+        status, _, body = get(server, "/about/", "SCRIPT_NAME: /about", "Script-Name: /about")
+        assert status == 200 and h1(body) == "About this site"
+    status, _, body = get(door, "/about/")
+    assert status == 200 and h1(body) == "About this site"
+    assert 'href="/about/"' in body  # links not rewritten under a forged prefix
+
+
+def test_forwarded_headers_from_a_visitor_cannot_poison_a_cached_page(door):
+    forged = [
+        "X-Forwarded-Host: evil.example",
+        "X-Forwarded-Proto: https",
+        "Forwarded: host=evil.example;proto=https",
+        "X-Original-URL: /admin/",
+    ]
+    status, headers, _ = get(door, "/sources/", *forged)  # the first visit: stored
+    assert status == 200 and headers["X-Cache"] == "MISS"
+    status, headers, body = get(door, "/sources/")
+    assert headers["X-Cache"] == "HIT"
+    assert h1(body) == "Sources"
+    assert '<link rel="canonical" href="http://127.0.0.1/sources/">' in body
+    assert "evil.example" not in body and "https://127.0.0.1" not in body
+
+
+def cache_entries(door):
+    return sum(1 for path in (door.prefix / "cache").rglob("*") if path.is_file())
+
+
+def test_query_parameters_a_page_does_not_read_add_no_cache_entries(door):
+    get(door, "/therapies/ketamine/")
+    before = cache_entries(door)
+    for n in range(20):
+        status, headers, body = get(door, f"/therapies/ketamine/?therapies=r{n}&utm_source={n}")
+        assert status == 200 and headers["X-Cache"] == "HIT" and "Ketamine" in h1(body)
+    assert cache_entries(door) == before
+
+
+def test_the_comparison_is_keyed_on_exactly_the_parameter_it_reads(door):
+    _, _, full = get(door, "/compare/")
+    _, _, picked = get(door, "/compare/?therapies=ketamine,lsd&junk=1")
+    assert "Psilocybin" in full and picked.count('<th scope="col"') < full.count('<th scope="col"')
+    # Spellings nginx and Django might read differently give the page the key says.
+    for target in [
+        "/compare/?THERAPIES=ketamine,lsd",
+        "/compare/?therapies=ketamine,lsd&therapies=psilocybin,ketamine",
+    ]:
+        status, _, body = get(door, target)
+        assert status == 200
+        assert body.count('<th scope="col"') == picked.count('<th scope="col"'), target
+    status, headers, body = get(door, "/compare/?therapies=nope,lsd")
+    assert status == 400 and "no therapy called" in body
+    assert headers.get("X-Cache") != "HIT"
+
+
+def test_a_large_upload_is_refused_by_nginx_before_the_app_sees_it(door, app):
+    head = (
+        "POST /admin/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        "Content-Type: multipart/form-data; boundary=x\r\n"
+        f"Content-Length: {300 * 1024 * 1024}\r\n\r\n"
+    ).encode()
+    status, _, _ = raw(door, head + b"x" * 65536)
+    assert status == 413
+    assert "/admin/login/" not in app.log()  # gunicorn never saw it
+
+
+@pytest.mark.parametrize("path", ["/articles/%E2%80%AE/", "/%E2%80%AE", "/therapies/%FF/"])
+def test_a_path_django_cannot_encode_is_a_404_not_a_500(door, app, path):
+    for server in (door, app):
+        status, _, body = get(server, path)
+        assert status == 404, (server.url, path)
+        assert "Page not found" in body or "not found" in body.lower()
+
+
+def test_a_newline_in_the_path_cannot_forge_a_log_line(door, app):
+    status, _, _ = get(door, "/about/%0A2026-11-26%20INFO%20forged%20line")
+    assert status == 404
+    time.sleep(0.3)
+    for log in (app.log(), (door.prefix / "access.log").read_text()):
+        assert "forged line" in log.replace("\\x20", " ").replace("%20", " ")
+        assert not any(line.startswith("2026-11-26 INFO forged") for line in log.splitlines())
+
+
+def test_request_limits_hold_whether_or_not_the_page_is_cached(door):
+    assert get(door, "/")[0] == 200
+    assert get(door, "/")[1]["X-Cache"] == "HIT"
+    status, _, _ = get(door, "/?x=" + "a" * 5000)
+    assert status == 414
+    status, _, _ = get(door, "/glossary/?x=" + "a" * 5000)  # not cached yet
+    assert status == 414
+
+
+def test_public_pages_are_cached_staff_and_the_admin_never(door):
+    get(door, "/glossary/")
+    status, headers, _ = get(door, "/glossary/")
+    assert headers["X-Cache"] == "HIT"
+    assert headers["Cache-Control"] == "public, max-age=60, stale-while-revalidate=300"
+    assert re.fullmatch(r"[0-9a-f]{32}", headers["X-Request-ID"])
+    # A hit has this request's own id, once (not the id stored with the page).
+    _, again, _ = get(door, "/glossary/")
+    assert again["X-Request-ID"] != headers["X-Request-ID"]
+    assert again["X-Request-IDs"] == 1
+    _, signed_in, _ = get(door, "/glossary/", "Cookie: sessionid=abc")
+    assert signed_in["X-Cache"] == "BYPASS"
+    _, login, _ = get(door, "/admin/login/")
+    assert "X-Cache" not in login and "Set-Cookie" in login
+    _, health, _ = get(door, "/healthz")
+    assert "X-Cache" not in health and "no-store" in health["Cache-Control"]
+
+
+def test_static_files_come_from_nginx_compressed_and_cached_for_a_year(door):
+    _, _, home = get(door, "/")
+    css = re.search(r'href="(/static/css/site\.[0-9a-f]{12}\.css)"', home)[1]
+    status, headers, _ = get(door, css, "Accept-Encoding: gzip")
+    assert status == 200
+    assert headers["Content-Encoding"] == "gzip"
+    assert (
+        "immutable" in headers["Cache-Control"] and "max-age=31536000" in headers["Cache-Control"]
+    )
+
+
+def test_slow_clients_hold_nginx_connections_never_the_app_workers(door):
+    """60 clients each dribble a header line every second (loopback only, 5 s):
+    with 2 sync workers, anyone else's request must still be answered at once."""
+    slow = []
+    try:
+        for _ in range(60):
+            conn = socket.create_connection(door.url.removeprefix("http://").split(":"), timeout=5)
+            conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            slow.append(conn)
+        timings = []
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            for conn in slow:
+                conn.sendall(b"X-Slow: 1\r\n")
+            for path in ["/healthz", "/about/?fresh"]:
+                started = time.monotonic()
+                assert fetch(door.url + path).status == 200
+                timings.append(time.monotonic() - started)
+            time.sleep(1)
+        assert max(timings) < 1.0, max(timings)
+    finally:
+        for conn in slow:
+            conn.close()
+
+
+def test_make_serve_runs_nginx_in_front_of_gunicorn_and_ctrl_c_stops_both(site_database):  # noqa: F811
+    port = free_port()
+    env = production_env(site_database, PORT=str(port), WEB_CONCURRENCY="1")
+    serve = subprocess.Popen(
+        ["bash", "deploy/serve.sh"],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert serve.poll() is None, serve.stdout.read()
+            try:
+                if fetch(f"http://127.0.0.1:{port}/healthz").status == 200:
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "make serve did not answer"
+                time.sleep(0.3)
+        fetch(f"http://127.0.0.1:{port}/about/")
+        about = fetch(f"http://127.0.0.1:{port}/about/")
+        assert about.status == 200 and about.headers["X-Cache"] == "HIT"  # nginx answered
+        run_dir = re.search(r"gunicorn at (/tmp/\S+)/gunicorn\.sock", _read_until(serve, "Ctrl-C"))
+        serve.send_signal(signal.SIGINT)  # as Ctrl-C does (to the script; it stops both)
+        assert serve.wait(timeout=30) is not None
+        time.sleep(0.5)
+        with pytest.raises(OSError):
+            fetch(f"http://127.0.0.1:{port}/healthz")
+        assert not Path(run_dir[1]).exists()
+        leftover = subprocess.run(["pgrep", "-s", str(serve.pid)], capture_output=True, text=True)
+        assert leftover.stdout.strip() == "", "a process of make serve outlived Ctrl-C"
+    finally:
+        if serve.poll() is None:
+            os.killpg(serve.pid, signal.SIGKILL)
+            serve.wait()
+
+
+def _read_until(process, marker):
+    text = ""
+    while marker not in text:
+        line = process.stdout.readline()
+        assert line, text
+        text += line
+    return text

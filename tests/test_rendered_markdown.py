@@ -1,0 +1,54 @@
+"""Markdown is rendered when content is saved, not on each request: pages
+read the stored HTML, and only number citations and link glossary terms in it."""
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from therapyinfo.models import ArticleSection, Therapy
+from therapyinfo.templatetags.content import render_markdown
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_loaded_record_has_its_markdown_stored_as_html():
+    # load_content (loaddata's raw saves) ran for the test database.
+    for record in [*Therapy.objects.all(), *ArticleSection.objects.all()]:
+        assert set(record.rendered) == set(record.markdown_fields), record
+        for name in record.markdown_fields:
+            assert record.rendered[name].startswith("<"), (record, name)
+
+
+def test_an_edit_is_rendered_when_saved_and_shown_from_the_stored_html(client, monkeypatch):
+    ketamine = Therapy.objects.get(slug="ketamine")
+    ketamine.body = "## Changed heading\n\nNew **bold** words."
+    ketamine.save()
+    ketamine.refresh_from_db()
+    assert ketamine.rendered["body"] == (
+        "<h3>Changed heading</h3>\n<p>New <strong>bold</strong> words.</p>"
+    )
+
+    def no_rendering_per_request(*args, **kwargs):
+        raise AssertionError("Markdown rendered during a request")
+
+    render_markdown.cache_clear()  # as in a fresh process
+    monkeypatch.setattr("markdown.markdown", no_rendering_per_request)
+    html = client.get("/therapies/ketamine/").content.decode()
+    assert "<h3>Changed heading</h3>" in html and "<strong>bold</strong>" in html
+
+
+def test_the_stored_html_is_sanitised():
+    section = ArticleSection.objects.first()
+    section.body = "Hi <script>alert(1)</script> [x](javascript:alert(1))"
+    section.save()
+    assert "<script" not in section.rendered["body"]
+    assert "javascript:" not in section.rendered["body"]
+
+
+def test_the_stored_html_is_not_exported(tmp_path):
+    call_command("export_content", output_dir=tmp_path, stdout=StringIO())
+    for path in tmp_path.glob("*.json"):
+        for record in json.loads(path.read_text()):
+            assert "rendered" not in record["fields"], path.name
