@@ -229,9 +229,10 @@ def test_every_published_page_cites_a_source_beside_every_figure(client):
 
 
 def test_the_page_check_catches_a_figure_without_a_source(client):
-    Therapy.objects.filter(slug="ketamine").update(
-        how_given="In one clinic, 44% of people had high blood pressure."
-    )
+    # save() skips clean(), as a shell or a raw write would: the page check still catches it.
+    ketamine = Therapy.objects.get(slug="ketamine")
+    ketamine.how_given = "In one clinic, 44% of people had high blood pressure."
+    ketamine.save()
     found = uncited_figures_on(client.get("/therapies/ketamine/").content.decode())
     assert any("44%" in text for text in found)
 

@@ -41,8 +41,8 @@ VERSION_TTL = 1.0
 # URL names (therapyinfo/urls.py) whose 200s are the same for every anonymous
 # visitor. deploy/nginx.conf lists the same paths; only they are cached there.
 PUBLIC_PAGES = frozenset(
-    {"home", "articles", "article", "therapy", "compare", "comparison", "glossary", "sources", "about"}
-    | {"sitemap", "robots"}
+    {"home", "articles", "article", "therapy", "compare", "comparison"}
+    | {"glossary", "sources", "about", "sitemap", "robots"}
 )
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
