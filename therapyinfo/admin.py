@@ -17,11 +17,16 @@ from datetime import date, timedelta
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, resolve, reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import models
+from . import models, revisions, signals
 from .readability import BODY_TARGET, SUMMARY_TARGET, grades
 from .review import DUE_SOON_DAYS
 
@@ -34,6 +39,8 @@ REVIEW_FIELDS = ["last_reviewed", "next_review_due", "reviewed_by"]
 PUBLISH_REFUSED = (
     'Only a clinical reviewer can publish. Set the status to "In review" to ask for one.'
 )
+
+UNPUBLISH_REFUSED = "Only a clinical reviewer can take a published page offline."
 
 
 def render_grades(obj, targets):
@@ -62,12 +69,184 @@ class ContentForm(forms.ModelForm):
         return cleaned
 
 
-class ContentAdmin(SimpleHistoryAdmin):
-    """Every content model: revision history, and reading grades for its text."""
+class EditForm(ContentForm):
+    """The change form of a record (not of an inline row): it carries the version
+    it was opened at, so a stale second save is refused instead of overwriting."""
 
-    form = ContentForm
+    edit_token = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    change_note = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text='Shown to readers under "What changed on this page" and on the updates '
+        "page. Plain words, one or two sentences.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["edit_token"].initial = revisions.latest_token(self.instance)
+
+    def clean(self):
+        cleaned = super().clean()
+        posted = self.data.get(self.add_prefix("edit_token"))
+        if self.instance.pk is None:
+            return cleaned
+        if posted not in (None, "") and str(revisions.latest_token(self.instance)) != posted:
+            latest = revisions.Revision.objects.get(pk=revisions.latest_token(self.instance))
+            who = latest.author.get_username() if latest.author else "someone"
+            raise ValidationError(
+                f"{who} changed this record on {latest.created:%d %b %Y at %H:%M} UTC, after "
+                "you opened it. Nothing was saved: copy your changes, reload the page and "
+                "apply them again."
+            )
+        pending = revisions.pending_for(self.instance)
+        if pending is not None:
+            who = pending.author.get_username() if pending.author else "someone"
+            raise ValidationError(
+                f"{who} saved changes on {pending.created:%d %b %Y at %H:%M} UTC that are "
+                "waiting for a clinical review. A reviewer must publish them or send them "
+                "back before this record can be changed again."
+            )
+        return cleaned
+
+
+class PendingFilter(admin.SimpleListFilter):
+    title = "unpublished changes"
+    parameter_name = "pending"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Awaiting review"), ("no", "None")]
+
+    def queryset(self, request, queryset):
+        if self.value() not in ("yes", "no"):
+            return queryset
+        ids = revisions.Revision.objects.filter(
+            content_type=ContentType.objects.get_for_model(queryset.model),
+            status=revisions.RevisionStatus.PENDING,
+        ).values("object_id")
+        if self.value() == "yes":
+            return queryset.filter(pk__in=ids)
+        return queryset.exclude(pk__in=ids)
+
+
+class ContentAdmin(SimpleHistoryAdmin):
+    """Every content model: revision history, reading grades for its text, and
+    review before any change to a live record reaches the public (revisions.py)."""
+
+    form = EditForm
+    change_form_template = "admin/therapyinfo/change_form.html"
     object_history_list_template = "admin/history_list.html"
     readability_targets = {}
+
+    def get_list_filter(self, request):
+        return [*super().get_list_filter(request), PendingFilter]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = [
+            (name, {**options, "fields": [f for f in options["fields"] if f != "change_note"]})
+            for name, options in super().get_fieldsets(request, obj)
+        ]
+        if obj is not None and revisions.can_publish(request.user, obj):
+            fieldsets.append(("Change note for readers", {"fields": ["change_note"]}))
+        return fieldsets
+
+    def save_model(self, request, obj, form, change):
+        if change and revisions.is_live(obj):
+            # Live rows are written only by Revision.apply(), in save_related.
+            request.revision_of = obj
+            if getattr(request, "restoring", False):
+                # A restore from the history calls no save_related, but save_m2m.
+                form.save_m2m = lambda: None
+                self.propose(request, form, [])
+            return
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        obj = form.instance
+        if getattr(request, "revision_of", None) is obj:
+            self.propose(request, form, formsets)
+            return
+        super().save_related(request, form, formsets, change)
+        data = revisions.snapshot_of(obj, like=revisions.snapshot_from_forms(form, formsets))
+        revision = revisions.Revision.record(
+            obj, data, request.user, status=revisions.RevisionStatus.DRAFT
+        )
+        if revisions.is_live(obj):
+            # A draft page a reviewer has just published.
+            revision.mark_published(request.user, form.cleaned_data.get("change_note", ""))
+
+    def propose(self, request, form, formsets):
+        """Store what the form asks for as a pending revision; a reviewer's own
+        save publishes it at once."""
+        obj = form.instance
+        data = revisions.snapshot_from_forms(form, formsets)
+        for formset in formsets:  # nothing saved through them; the admin's log asks
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        revision = revisions.Revision.record(obj, data, author=request.user)
+        if revisions.can_publish(request.user, obj):
+            revision.publish(by=request.user, note=form.cleaned_data.get("change_note", ""))
+            request.revision_published = True
+
+    def response_change(self, request, obj):
+        if getattr(request, "revision_of", None) is obj:
+            if getattr(request, "revision_published", False):
+                self.message_user(request, f"Published: {obj}.", messages.SUCCESS)
+            else:
+                self.message_user(
+                    request,
+                    "Saved for review. The public keeps seeing the published version until "
+                    "a clinical reviewer publishes your changes.",
+                    messages.WARNING,
+                )
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
+
+    def message_user(self, request, message, *args, **kwargs):
+        # Django's own "was changed successfully" would be untrue for a revision
+        # waiting for review; response_change above says what happened instead.
+        if getattr(request, "revision_of", None) is not None and "successfully" in str(message):
+            return
+        super().message_user(request, message, *args, **kwargs)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        extra = dict(extra_context or {})
+        if obj is not None:
+            ct = ContentType.objects.get_for_model(obj)
+            extra["pending_revision"] = revisions.pending_for(obj)
+            extra["sent_back"] = (
+                revisions.Revision.objects.filter(
+                    content_type=ct, object_id=obj.pk, status=revisions.RevisionStatus.SENT_BACK
+                )
+                .select_related("reviewer")
+                .first()
+            )
+            extra["published_revisions"] = revisions.Revision.objects.filter(
+                content_type=ct, object_id=obj.pk, status=revisions.RevisionStatus.PUBLISHED
+            ).select_related("reviewer")[:10]
+        return super().change_view(request, object_id, form_url, extra)
+
+    def delete_model(self, request, obj):
+        self.record_deletion(request, obj)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.record_deletion(request, obj)
+        super().delete_queryset(request, queryset)
+
+    @staticmethod
+    def record_deletion(request, obj):
+        revisions.Revision.record(
+            obj, revisions.snapshot_of(obj), request.user, status=revisions.RevisionStatus.DELETED
+        )
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # Restoring a record a reviewer deleted is a reviewer's call.
+        exists = self.model._default_manager.filter(pk=object_id).exists()
+        if not exists and not revisions.can_publish(request.user, self.model()):
+            raise PermissionDenied("Only a clinical reviewer can restore a deleted record.")
+        request.restoring = True
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
     class Media:
         css = {"all": ["css/admin-editorial.css"]}
@@ -106,7 +285,7 @@ class ReviewStateFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ReviewedForm(ContentForm):
+class ReviewedForm(EditForm):
     """The change form of a page. `can_publish` and `can_review` are set per
     request by the admin."""
 
@@ -142,6 +321,8 @@ class ReviewedForm(ContentForm):
         status = self.cleaned_data["status"]
         if status == models.Status.PUBLISHED and not self.can_publish and not self.published_now():
             raise ValidationError(PUBLISH_REFUSED)
+        if status != models.Status.PUBLISHED and not self.can_publish and self.published_now():
+            raise ValidationError(UNPUBLISH_REFUSED)
         return status
 
 
@@ -219,6 +400,9 @@ class ReviewedAdmin(ContentAdmin):
             obj.status = models.Status.PUBLISHED
             obj._history_user = request.user
             obj.save()
+            revisions.Revision.record(
+                obj, revisions.snapshot_of(obj), request.user, revisions.RevisionStatus.DRAFT
+            ).mark_published(request.user, "")
         self.message_user(request, "Published.", messages.SUCCESS)
 
     @admin.action(permissions=["review"], description="Mark the selected pages as reviewed today")
@@ -422,3 +606,121 @@ class CrisisResourceAdmin(ContentAdmin):
     list_filter = ["region"]
     search_fields = ["name", "region", "description"]
     prepopulated_fields = {"slug": ["name"]}
+
+
+class ReviewForm(forms.Form):
+    note = forms.CharField(
+        label="Change note for readers",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text='Shown under "What changed on this page" and on the updates page.',
+    )
+    comment = forms.CharField(
+        label="Comment for the editor",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Needed when you send the changes back: say what to fix.",
+    )
+
+
+@admin.register(revisions.Revision)
+class RevisionAdmin(admin.ModelAdmin):
+    """Every admin change, and the review screen for the pending ones."""
+
+    list_display = ["object_repr", "kind", "status", "author", "created", "reviewer", "note"]
+    list_filter = ["status", "content_type"]
+    search_fields = ["object_repr", "note", "comment"]
+    list_select_related = ["author", "reviewer", "content_type"]
+    date_hierarchy = "created"
+
+    @admin.display(description="Type")
+    def kind(self, obj):
+        return obj.content_type.name.capitalize()
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/review/",
+                self.admin_site.admin_view(self.review_view),
+                name="therapyinfo_revision_review",
+            ),
+            path(
+                "<int:pk>/preview/",
+                self.admin_site.admin_view(self.preview_view),
+                name="therapyinfo_revision_preview",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return HttpResponseRedirect(reverse("admin:therapyinfo_revision_review", args=[object_id]))
+
+    def get_revision(self, request, pk):
+        revision = revisions.Revision.objects.select_related("author", "reviewer").filter(pk=pk)
+        revision = revision.first()
+        if revision is None or not self.has_view_permission(request):
+            raise Http404("No such revision.")
+        return revision
+
+    def review_view(self, request, pk):
+        revision = self.get_revision(request, pk)
+        record = revision.live_record()
+        may_publish = revisions.can_publish(request.user, record or revision.model())
+        form = ReviewForm(request.POST or None)
+        pending = revision.status == revisions.RevisionStatus.PENDING
+        if request.method == "POST":
+            if not (pending and may_publish):
+                raise PermissionDenied("Only a clinical reviewer can publish or send back.")
+            if form.is_valid():
+                if "_publish" in request.POST:
+                    revision.publish(by=request.user, note=form.cleaned_data["note"])
+                    self.message_user(request, f"Published: {revision.object_repr}.")
+                    return HttpResponseRedirect(reverse("admin:index"))
+                if form.cleaned_data["comment"].strip():
+                    revision.send_back(request.user, form.cleaned_data["comment"])
+                    self.message_user(request, f"Sent back to {revision.author}.", messages.WARNING)
+                    return HttpResponseRedirect(reverse("admin:index"))
+                form.add_error("comment", "Say what the editor should fix.")
+        opts = revision.model._meta
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Review changes to {revision.object_repr}",
+            "opts": self.opts,
+            "revision": revision,
+            "diff": revision.diff(),
+            "form": form,
+            "may_publish": may_publish and pending,
+            "record_url": reverse(
+                f"admin:{opts.app_label}_{opts.model_name}_change", args=[revision.object_id]
+            )
+            if record
+            else "",
+            "can_preview": revision.page() is not None,
+        }
+        return TemplateResponse(request, "admin/therapyinfo/revision_review.html", context)
+
+    def preview_view(self, request, pk):
+        """The page at its real view, with the revision applied and rolled back."""
+        revision = self.get_revision(request, pk)
+        page = revision.page()
+        if page is None:
+            raise Http404("This change is not part of a page.")
+        match = resolve(page.get_absolute_url())
+        with transaction.atomic(), signals.quiet():
+            revision.apply()
+            request.revision_preview = revision
+            response = match.func(request, *match.args, **match.kwargs)
+            if hasattr(response, "render"):
+                response.render()
+            transaction.set_rollback(True)
+        response["Cache-Control"] = "private, no-store"
+        return response

@@ -624,3 +624,7 @@ class ContentVersion(models.Model):
 
     def __str__(self):
         return f"Content as of {self.changed_at:%Y-%m-%d %H:%M:%S.%f}"
+
+
+# Registered here so Django sees them; the logic lives in revisions.py.
+from .revisions import ContentLoad, Revision  # noqa: E402, F401

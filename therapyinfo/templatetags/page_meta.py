@@ -7,6 +7,7 @@ import json
 import re
 
 from django import template
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import DisallowedHost
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Model
@@ -65,12 +66,43 @@ def medical_webpage(context, name, description):
     }
     if record is not None and getattr(record, "last_reviewed", None):
         data["lastReviewed"] = record.last_reviewed
+    if record is not None and (changes := page_changes(record)):
+        data["dateModified"] = changes[0]["reviewed_at"]
     if getattr(record, "drug_class", None):
         data["about"] = {"@type": "MedicalTherapy", "name": record.name}
     text = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False)
     return mark_safe(
         '<script type="application/ld+json">' + text.translate(JSON_SCRIPT_ESCAPES) + "</script>"
     )
+
+
+@register.simple_tag
+def page_changes(page):
+    """`{% page_changes page as changes %}`: the page's published changes, newest
+    first, as dicts with `reviewed_at` and `note`. One query per page, kept on
+    the page object so the JSON-LD and the "What changed" list share it."""
+    if not isinstance(page, Model) or page.pk is None:
+        return []
+    if not hasattr(page, "_published_changes"):
+        from therapyinfo.revisions import Revision, RevisionStatus
+
+        page._published_changes = list(
+            Revision.objects.filter(
+                page_type=ContentType.objects.get_for_model(page),
+                page_id=page.pk,
+                status=RevisionStatus.PUBLISHED,
+                reviewed_at__isnull=False,
+            )
+            .order_by("-reviewed_at", "-pk")
+            .values("pk", "reviewed_at", "note")
+        )
+    return page._published_changes
+
+
+@register.simple_tag
+def page_change_notes(page):
+    """The page's published changes that carry a note for readers."""
+    return [change for change in page_changes(page) if change["note"]]
 
 
 def _texts(value, depth=0):
