@@ -1,0 +1,287 @@
+"""Draft revisions of live records, through the admin as editors and reviewers use it:
+nothing an editor saves reaches the public until a clinical reviewer publishes it."""
+
+import json
+import re
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from therapyinfo.cache import read_content_version
+from therapyinfo.models import Article, CrisisResource, Status
+from therapyinfo.revisions import Revision, RevisionStatus
+
+from .test_admin import form_data
+
+pytestmark = pytest.mark.django_db
+
+ARTICLE = "ketamine-infusion-therapy"
+
+
+def change_url(obj):
+    return reverse(f"admin:therapyinfo_{obj._meta.model_name}_change", args=[obj.pk])
+
+
+def review_url(revision):
+    return reverse("admin:therapyinfo_revision_review", args=[revision.pk])
+
+
+def edit(client, obj, **changes):
+    data = form_data(client.get(change_url(obj)))
+    data.update(changes)
+    return client.post(change_url(obj), data)
+
+
+def public(client, url):
+    """The page as an anonymous visitor gets it."""
+    client.logout()
+    response = client.get(url)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+@pytest.fixture
+def article(db):
+    return Article.objects.get(slug=ARTICLE)
+
+
+def test_editor_edit_of_a_live_page_waits_and_the_public_sees_the_old_text(
+    client, editor, reviewer, ketamine
+):
+    old_summary = ketamine.summary
+    version = read_content_version()
+    client.force_login(editor)
+    response = edit(client, ketamine, summary="A brand new summary for patients.")
+    assert response.status_code == 302
+    assert "Saved for review" in client.get(response.url).content.decode()
+
+    ketamine.refresh_from_db()
+    assert ketamine.summary == old_summary
+    assert read_content_version() == version  # the public cache is untouched
+    page = public(client, "/therapies/ketamine/")
+    assert "A brand new summary" not in page and old_summary[:40] in page
+
+    revision = Revision.objects.get(status=RevisionStatus.PENDING)
+    assert (revision.author, revision.object_repr) == (editor, str(ketamine))
+
+    client.force_login(reviewer)
+    home = client.get(reverse("admin:index")).content.decode()
+    assert "1 awaiting review" in home
+    queue = home.split('id="awaiting-review"')[1].split("</div>")[0]
+    assert str(ketamine) in queue and "ed" in queue
+    change_page = client.get(change_url(ketamine)).content.decode()
+    assert "Unpublished changes" in change_page
+    listed = client.get(reverse("admin:therapyinfo_therapy_changelist"), {"pending": "yes"})
+    assert list(listed.context["cl"].result_list) == [ketamine]
+
+
+def test_reviewer_sees_the_diff_previews_and_publishes_with_a_note(
+    client, editor, reviewer, ketamine
+):
+    client.force_login(editor)
+    edit(client, ketamine, summary="A brand new summary for patients.")
+    revision = Revision.objects.get(status=RevisionStatus.PENDING)
+    ketamine.last_reviewed = date(2026, 1, 5)
+    ketamine.save()
+
+    client.force_login(reviewer)
+    page = client.get(review_url(revision)).content.decode()
+    diff = page.split('id="diff-fields"')[1].split("</table>")[0]
+    assert "Summary" in diff and "A brand new summary for patients." in diff
+    assert "Typical course" not in diff  # only what changed
+
+    preview = client.get(reverse("admin:therapyinfo_revision_preview", args=[revision.pk]))
+    assert preview.status_code == 200
+    assert "A brand new summary for patients." in preview.content.decode()
+    assert "Preview: changes not published" in preview.content.decode()
+    assert {"private", "no-store"} <= set(preview["Cache-Control"].split(", "))
+    ketamine.refresh_from_db()
+    assert ketamine.summary != "A brand new summary for patients."  # rolled back
+
+    response = client.post(
+        review_url(revision), {"note": "We rewrote the summary in plainer words.", "_publish": "1"}
+    )
+    assert response.status_code == 302
+    ketamine.refresh_from_db()
+    assert ketamine.summary == "A brand new summary for patients."
+    assert (ketamine.last_reviewed, ketamine.reviewed_by) == (date.today(), reviewer)
+
+    page = public(client, "/therapies/ketamine/")
+    assert "A brand new summary for patients." in page
+    changes = page.split('id="what-changed"')[1].split("</section>")[0]
+    assert "We rewrote the summary in plainer words." in changes
+    assert date.today().strftime("%-d %B %Y") in changes
+    data = json.loads(re.search(r'application/ld\+json">(.*?)</script>', page, re.S)[1])
+    assert data["dateModified"][:10] == date.today().isoformat()
+
+    updates = public(client, "/updates/")
+    assert "We rewrote the summary in plainer words." in updates
+    assert 'href="/therapies/ketamine/"' in updates
+    feed = client.get("/updates/feed/")
+    assert feed["Content-Type"].startswith("application/atom+xml")
+    assert "We rewrote the summary in plainer words." in feed.content.decode()
+    assert "Recent updates" in public(client, "/")  # linked from the footer
+
+
+def test_inline_rows_added_removed_and_changed_are_one_revision(client, editor, reviewer, article):
+    sections = list(article.sections.order_by("position", "id"))
+    client.force_login(editor)
+    data = form_data(client.get(change_url(article)))
+    data["sections-0-heading"] = "What ketamine is"
+    data["sections-6-DELETE"] = "on"
+    data.update(
+        {
+            "sections-TOTAL_FORMS": "8",
+            "sections-7-position": "9",
+            "sections-7-heading": "A brand new section",
+            "sections-7-anchor": "brand-new",
+            "sections-7-body": "Some plain words.",
+        }
+    )
+    assert client.post(change_url(article), data).status_code == 302
+    assert article.sections.count() == len(sections)  # nothing live changed yet
+    revision = Revision.objects.get(status=RevisionStatus.PENDING)
+
+    client.force_login(reviewer)
+    page = client.get(review_url(revision)).content.decode()
+    rows = page.split('id="diff-rows"')[1].split("</table>")[0]
+    assert re.search(r"A brand new section</th>\s*<td>Added", rows)
+    assert re.search(rf"{sections[6].heading}</th>\s*<td>Removed", rows)
+    assert re.search(r"What ketamine is</th>\s*<td>Changed", rows)
+
+    client.post(review_url(revision), {"note": "A new section.", "_publish": "1"})
+    headings = list(article.sections.order_by("position").values_list("heading", flat=True))
+    assert headings[0] == "What ketamine is"
+    assert "A brand new section" in headings and sections[6].heading not in headings
+    html = public(client, article.get_absolute_url())
+    assert "A brand new section" in html and sections[6].heading not in html
+
+
+def test_send_back_shows_the_comment_to_the_editor(client, editor, reviewer, ketamine):
+    client.force_login(editor)
+    edit(client, ketamine, summary="Too long a summary.")
+    revision = Revision.objects.get(status=RevisionStatus.PENDING)
+    client.force_login(reviewer)
+    response = client.post(review_url(revision), {"_send_back": "1", "comment": ""})
+    assert "Say what the editor should fix." in response.content.decode()
+    client.post(review_url(revision), {"_send_back": "1", "comment": "Please cite a source."})
+    revision.refresh_from_db()
+    assert revision.status == RevisionStatus.SENT_BACK
+
+    client.force_login(editor)
+    page = client.get(change_url(ketamine)).content.decode()
+    assert "Changes sent back" in page and "Please cite a source." in page
+    ketamine.refresh_from_db()
+    assert ketamine.summary != "Too long a summary."
+
+
+def test_an_editor_can_never_publish_a_revision(client, editor, ketamine):
+    client.force_login(editor)
+    edit(client, ketamine, summary="Sneaky.")
+    revision = Revision.objects.get(status=RevisionStatus.PENDING)
+    page = client.get(review_url(revision)).content.decode()
+    assert 'name="_publish"' not in page
+    response = client.post(review_url(revision), {"note": "x", "_publish": "1"})
+    assert response.status_code == 403
+    revision.refresh_from_db()
+    ketamine.refresh_from_db()
+    assert revision.status == RevisionStatus.PENDING and ketamine.summary != "Sneaky."
+
+
+def test_an_editor_cannot_take_a_live_page_offline(client, editor, ketamine):
+    client.force_login(editor)
+    response = edit(client, ketamine, status=Status.DRAFT)
+    assert response.status_code == 200
+    assert "Only a clinical reviewer can take a published page offline." in str(
+        response.context["adminform"].form.errors
+    )
+    assert not Revision.objects.exists()
+
+
+def test_shared_record_change_waits_for_review(client, editor, reviewer):
+    line = CrisisResource.objects.get(phone="988")
+    client.force_login(editor)
+    response = edit(client, line, description="Changed by an editor.")
+    assert response.status_code == 302
+    line.refresh_from_db()
+    assert line.description != "Changed by an editor."
+    assert "Changed by an editor." not in public(client, "/")
+
+    revision = Revision.objects.get(status=RevisionStatus.PENDING)
+    client.force_login(reviewer)
+    client.post(review_url(revision), {"note": "New opening hours.", "_publish": "1"})
+    line.refresh_from_db()
+    assert line.description == "Changed by an editor."
+    assert "New opening hours." in public(client, "/updates/")
+
+
+def test_a_reviewer_save_publishes_at_once_with_its_note(client, reviewer, ketamine):
+    client.force_login(reviewer)
+    response = edit(
+        client, ketamine, typical_course="Six sessions.", change_note="Clearer course text."
+    )
+    assert response.status_code == 302
+    ketamine.refresh_from_db()
+    assert ketamine.typical_course == "Six sessions."
+    assert ketamine.last_reviewed == date.today()
+    assert "Clearer course text." in public(client, "/therapies/ketamine/")
+
+
+# No silent overwrites ---------------------------------------------------------
+
+
+def test_second_save_of_a_stale_form_is_refused_naming_who_and_when(
+    client, django_user_model, reviewer, ketamine
+):
+    other = django_user_model.objects.create_superuser("alice", "a@example.org", "pw-x9!long")
+    client.force_login(reviewer)
+    stale = form_data(client.get(change_url(ketamine)))
+    client.force_login(other)
+    fresh = form_data(client.get(change_url(ketamine)))
+    assert stale["edit_token"] == fresh["edit_token"]
+
+    fresh["typical_course"] = "Alice's text."
+    assert client.post(change_url(ketamine), fresh).status_code == 302
+
+    client.force_login(reviewer)
+    stale["typical_course"] = "Reviewer's text."
+    response = client.post(change_url(ketamine), stale)
+    assert response.status_code == 200
+    error = " ".join(response.context["adminform"].form.non_field_errors())
+    assert "alice changed this record on" in error and "Nothing was saved" in error
+    ketamine.refresh_from_db()
+    assert ketamine.typical_course == "Alice's text."
+
+
+def test_a_page_with_changes_awaiting_review_cannot_be_saved_over(
+    client, editor, django_user_model, ketamine
+):
+    client.force_login(editor)
+    edit(client, ketamine, summary="First editor's summary.")
+    second = django_user_model.objects.create_user("bob", is_staff=True)
+    second.groups.set(editor.groups.all())
+    client.force_login(second)
+    response = edit(client, ketamine, summary="Second editor's summary.")
+    assert response.status_code == 200
+    assert "waiting for a clinical review" in str(response.context["adminform"].form.errors)
+    assert Revision.objects.filter(status=RevisionStatus.PENDING).count() == 1
+
+
+def test_two_new_sections_with_one_anchor_are_a_form_error(client, reviewer, article):
+    client.force_login(reviewer)
+    data = form_data(client.get(change_url(article)))
+    data["sections-TOTAL_FORMS"] = "9"
+    for n in (7, 8):
+        data.update(
+            {
+                f"sections-{n}-position": str(n),
+                f"sections-{n}-heading": "Same",
+                f"sections-{n}-anchor": "same-anchor",
+                f"sections-{n}-body": "Text.",
+            }
+        )
+    response = client.post(change_url(article), data)
+    assert response.status_code == 200
+    assert "same-anchor" not in article.sections.values_list("anchor", flat=True)
+    assert "Please correct the duplicate data for anchor" in response.content.decode()
