@@ -4,12 +4,14 @@ nothing an editor saves reaches the public until a clinical reviewer publishes i
 import json
 import re
 from datetime import date
+from io import StringIO
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from therapyinfo.cache import read_content_version
-from therapyinfo.models import Article, CrisisResource, Status
+from therapyinfo.models import Article, CrisisResource, Source, Status
 from therapyinfo.revisions import Revision, RevisionStatus
 
 from .test_admin import form_data
@@ -285,3 +287,100 @@ def test_two_new_sections_with_one_anchor_are_a_form_error(client, reviewer, art
     assert response.status_code == 200
     assert "same-anchor" not in article.sections.values_list("anchor", flat=True)
     assert "Please correct the duplicate data for anchor" in response.content.decode()
+
+
+def load(**options):
+    out = StringIO()
+    call_command("load_content", stdout=out, **options)
+    return out.getvalue()
+
+
+def test_load_content_refuses_to_overwrite_admin_work_unless_forced(client, reviewer, ketamine):
+    client.force_login(reviewer)
+    edit(client, ketamine, typical_course="Edited in the admin.")
+    with pytest.raises(CommandError) as refused:
+        load()
+    message = str(refused.value)
+    assert "therapies.json" in message and "'ketamine'" in message and "rev" in message
+    ketamine.refresh_from_db()
+    assert ketamine.typical_course == "Edited in the admin."  # nothing changed
+
+    out = load(force=True)
+    assert "Replaced admin work: therapies.json" in out and "'ketamine'" in out
+    ketamine.refresh_from_db()
+    assert ketamine.typical_course != "Edited in the admin."
+    load()  # and the next plain load has nothing left to refuse
+
+
+def test_exported_admin_work_loads_again(client, reviewer, ketamine, tmp_path):
+    client.force_login(reviewer)
+    edit(client, ketamine, typical_course="Edited in the admin.")
+    call_command("export_content", output_dir=tmp_path, stdout=StringIO())
+    load(fixtures_dir=tmp_path)
+    ketamine.refresh_from_db()
+    assert ketamine.typical_course == "Edited in the admin."
+
+
+def test_load_content_does_not_bring_back_a_deleted_page_or_republish_an_unpublished_one(
+    client, reviewer, article, ketamine
+):
+    client.force_login(reviewer)
+    delete_url = reverse("admin:therapyinfo_article_delete", args=[article.pk])
+    assert client.post(delete_url, {"post": "yes"}).status_code == 302
+    edit(client, ketamine, status=Status.DRAFT, change_note="Taken offline for checking.")
+    ketamine.refresh_from_db()
+    assert ketamine.status == Status.DRAFT
+
+    with pytest.raises(CommandError) as refused:
+        load()
+    assert "deleted in the admin by rev" in str(refused.value)
+    assert f"'{ARTICLE}'" in str(refused.value) and "'ketamine'" in str(refused.value)
+    assert not Article.objects.filter(slug=ARTICLE).exists()
+    ketamine.refresh_from_db()
+    assert ketamine.status == Status.DRAFT
+
+    load(force=True)
+    assert Article.objects.filter(slug=ARTICLE).exists()
+
+
+def test_a_cited_source_cannot_be_deleted_and_the_refusal_names_the_pages(client, reviewer):
+    source = Source.objects.get(slug="murrough-2013")
+    client.force_login(reviewer)
+    url = reverse("admin:therapyinfo_source_delete", args=[source.pk])
+    page = client.get(url).content.decode()
+    assert "Therapy: Ketamine infusion therapy" in page
+    client.post(url, {"post": "yes"})
+    assert Source.objects.filter(slug="murrough-2013").exists()
+
+
+def test_an_uncited_source_can_be_deleted(client, reviewer):
+    source = Source.objects.create(
+        slug="unused-2020", authors="Doe J", title="Unused", year=2020, finding="Nothing."
+    )
+    client.force_login(reviewer)
+    client.post(reverse("admin:therapyinfo_source_delete", args=[source.pk]), {"post": "yes"})
+    assert not Source.objects.filter(slug="unused-2020").exists()
+
+
+@pytest.mark.parametrize("number", ["98", "555", "0800 00", "911 911 911 911"])
+def test_a_crisis_number_that_is_not_dialable_cannot_reach_a_page(client, reviewer, number):
+    line = CrisisResource.objects.get(phone="988")
+    client.force_login(reviewer)
+    response = edit(client, line, phone=number)
+    assert response.status_code == 200
+    assert "is not a number anyone can dial in United States" in response.content.decode()
+    line.refresh_from_db()
+    assert line.phone == "988"
+    page = public(client, "/")
+    assert f"Call {number}<" not in page and "Call 988<" in page
+
+
+def test_real_crisis_numbers_and_short_codes_are_accepted():
+    from therapyinfo.phones import crisis_number_errors
+
+    assert crisis_number_errors("United States", phone="988", text="988") == {}
+    assert crisis_number_errors("UK and Ireland", phone="116 123") == {}
+    assert crisis_number_errors("United Kingdom", phone="999") == {}
+    assert crisis_number_errors("European Union", phone="112") == {}
+    assert crisis_number_errors("United States", phone="+1 800 273 8255") == {}
+    assert "region" in crisis_number_errors("Atlantis", phone="988")

@@ -590,6 +590,15 @@ class SourceAdmin(ContentAdmin):
     search_fields = ["authors", "title", "journal", "doi", "finding"]
     prepopulated_fields = {"slug": ["authors", "year"]}
 
+    def get_deleted_objects(self, objs, request):
+        """A source still cited anywhere is protected: the refusal names the pages."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        for source in objs:
+            protected.extend(
+                f"{source} is cited by {where}" for where in revisions.citing_records(source)
+            )
+        return deleted, counts, perms_needed, protected
+
 
 @admin.register(models.GlossaryTerm)
 class GlossaryTermAdmin(ContentAdmin):

@@ -244,6 +244,10 @@ class CrisisResource(SlugNaturalKey, models.Model):
         super().clean()
         if not (self.phone or self.text or self.url):
             raise ValidationError("Give at least a phone number, a text number or a URL.")
+        from .phones import crisis_number_errors
+
+        if errors := crisis_number_errors(self.region, phone=self.phone, text=self.text):
+            raise ValidationError(errors)
 
 
 class Mechanism(SlugNaturalKey, models.Model):

@@ -447,3 +447,37 @@ def change_notes():
         .order_by("-reviewed_at", "-pk")
         .values("pk", "page_type_id", "page_id", "object_repr", "url", "note", "reviewed_at")
     )
+
+
+def citing_records(source):
+    """Where a source is used: every record that cites `[@slug]` in its text or
+    links to it, named by the page it is on ("Therapy: Ketamine"), sorted."""
+    from django.apps import apps
+    from django.db.models import Q
+
+    def label(record):
+        shown = page_of(record) or record
+        return f"{shown._meta.verbose_name.capitalize()}: {shown}"
+
+    found = set()
+    marker = f"[@{source.slug}]"
+    for model in apps.get_app_config("therapyinfo").get_models():
+        if model._meta.model_name.startswith("historical") or model in (Revision, ContentLoad):
+            continue
+        text_fields = [
+            f.name
+            for f in model._meta.concrete_fields
+            if isinstance(f, (models.TextField, models.CharField))
+        ]
+        query = Q()
+        for name in text_fields:
+            query |= Q(**{f"{name}__contains": marker})
+        if text_fields:
+            found.update(label(record) for record in model._default_manager.filter(query))
+    for relation in source._meta.related_objects:
+        model = relation.related_model
+        if model._meta.model_name.startswith("historical") or model in (Revision, ContentLoad):
+            continue
+        records = model._default_manager.filter(**{relation.field.name: source})
+        found.update(label(record) for record in records)
+    return sorted(found)
