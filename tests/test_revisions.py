@@ -384,3 +384,40 @@ def test_real_crisis_numbers_and_short_codes_are_accepted():
     assert crisis_number_errors("European Union", phone="112") == {}
     assert crisis_number_errors("United States", phone="+1 800 273 8255") == {}
     assert "region" in crisis_number_errors("Atlantis", phone="988")
+
+
+def test_an_editor_adding_a_crisis_line_or_a_row_to_a_live_page_waits_for_review(
+    client, editor, reviewer, article
+):
+    client.force_login(editor)
+    data = form_data(client.get(reverse("admin:therapyinfo_crisisresource_add")))
+    data.update(
+        slug="new-line",
+        name="A new helpline",
+        region="United Kingdom",
+        phone="999",
+        description="Open all day.",
+        position="9",
+    )
+    assert client.post(reverse("admin:therapyinfo_crisisresource_add"), data).status_code == 302
+    assert not CrisisResource.objects.filter(slug="new-line").exists()
+    assert "A new helpline" not in public(client, "/")
+
+    client.force_login(editor)
+    section = article.sections.first()
+    delete = reverse("admin:therapyinfo_articlesection_delete", args=[section.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    assert article.sections.filter(pk=section.pk).exists()
+
+    revision = Revision.objects.get(status=RevisionStatus.PENDING)
+    client.force_login(reviewer)
+    client.post(review_url(revision), {"note": "A new helpline.", "_publish": "1"})
+    assert "A new helpline" in public(client, "/")
+
+
+def test_page_history_lists_published_changes_with_their_notes(client, reviewer, ketamine):
+    client.force_login(reviewer)
+    edit(client, ketamine, typical_course="Six sessions.", change_note="Clearer course text.")
+    history = client.get(reverse("admin:therapyinfo_therapy_history", args=[ketamine.pk]))
+    html = history.content.decode()
+    assert "Published changes" in html and "Clearer course text." in html

@@ -150,6 +150,9 @@ class ContentAdmin(SimpleHistoryAdmin):
         return fieldsets
 
     def save_model(self, request, obj, form, change):
+        if not change and revisions.needs_review_on_add(obj):
+            request.revision_of = obj
+            return
         if change and revisions.is_live(obj):
             # Live rows are written only by Revision.apply(), in save_related.
             request.revision_of = obj
@@ -182,9 +185,45 @@ class ContentAdmin(SimpleHistoryAdmin):
         for formset in formsets:  # nothing saved through them; the admin's log asks
             formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         revision = revisions.Revision.record(obj, data, author=request.user)
-        if revisions.can_publish(request.user, obj):
-            revision.publish(by=request.user, note=form.cleaned_data.get("change_note", ""))
+        if revision.may_publish(request.user):
+            record = revision.publish(
+                by=request.user, note=form.cleaned_data.get("change_note", "")
+            )
+            obj.pk = record.pk  # for an addition, the admin's redirect and log need it
             request.revision_published = True
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if getattr(request, "revision_of", None) is obj:
+            if getattr(request, "revision_published", False):
+                self.message_user(request, f"Published: {obj}.", messages.SUCCESS)
+                return super().response_add(request, obj, post_url_continue)
+            self.message_user(
+                request,
+                f"“{obj}” is saved for review. It will appear once a clinical reviewer "
+                "publishes it.",
+                messages.WARNING,
+            )
+            return HttpResponseRedirect(reverse("admin:index"))
+        return super().response_add(request, obj, post_url_continue)
+
+    def log_addition(self, request, obj, message):
+        if obj.pk is None:  # saved for review, not created yet
+            return None
+        return super().log_addition(request, obj, message)
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        if allowed and obj is not None and revisions.is_live(obj):
+            # Deleting a row of a live page, or a shared record, is a reviewer's call.
+            return revisions.can_publish(request.user, obj)
+        return allowed
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            if revisions.is_live(obj) and not revisions.can_publish(request.user, obj):
+                raise PermissionDenied("Only a clinical reviewer can delete what the public sees.")
+            self.record_deletion(request, obj)
+        super().delete_queryset(request, queryset)
 
     def response_change(self, request, obj):
         if getattr(request, "revision_of", None) is obj:
@@ -228,11 +267,6 @@ class ContentAdmin(SimpleHistoryAdmin):
     def delete_model(self, request, obj):
         self.record_deletion(request, obj)
         super().delete_model(request, obj)
-
-    def delete_queryset(self, request, queryset):
-        for obj in queryset:
-            self.record_deletion(request, obj)
-        super().delete_queryset(request, queryset)
 
     @staticmethod
     def record_deletion(request, obj):
@@ -683,7 +717,7 @@ class RevisionAdmin(admin.ModelAdmin):
     def review_view(self, request, pk):
         revision = self.get_revision(request, pk)
         record = revision.live_record()
-        may_publish = revisions.can_publish(request.user, record or revision.model())
+        may_publish = revision.may_publish(request.user)
         form = ReviewForm(request.POST or None)
         pending = revision.status == revisions.RevisionStatus.PENDING
         if request.method == "POST":

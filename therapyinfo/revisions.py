@@ -53,7 +53,7 @@ def page_of(record):
             for f in record._meta.concrete_fields
             if f.many_to_one and f.remote_field.on_delete is models.CASCADE
         ]
-        if not parents:
+        if not parents or getattr(record, parents[0].attname) is None:
             return None
         record = getattr(record, parents[0].name)
     return None
@@ -76,6 +76,18 @@ def can_publish(user, record):
         return user.has_perm(PUBLISH_SHARED)
     opts = page._meta
     return user.has_perm(f"{opts.app_label}.publish_{opts.model_name}")
+
+
+def needs_review_on_add(record):
+    """Whether a new record would be public at once: a row added to a published
+    page, or a new shared record (a crisis line is on every page). A new page is
+    a draft, so it does not."""
+    page = page_of(record)
+    if page is None:
+        from .models import Reviewed
+
+        return not isinstance(record, Reviewed)
+    return type(page)._default_manager.filter(pk=page.pk, status="published").exists()
 
 
 def latest_token(record):
@@ -349,6 +361,12 @@ class Revision(models.Model):
         old = snapshot_of(record, like=self.data) if record else EMPTY
         return diff(old, self.data, self.model, self.object_id)
 
+    def may_publish(self, user):
+        if self.page_type_id is None:
+            return user.has_perm(PUBLISH_SHARED)
+        opts = self.page_type.model_class()._meta
+        return user.has_perm(f"{opts.app_label}.publish_{opts.model_name}")
+
     def changes_content(self):
         """Whether publishing would change what readers see (not only review dates)."""
         changes = self.diff()
@@ -389,7 +407,7 @@ class Revision(models.Model):
         change note for readers; the page's review date moves to today."""
         from .models import add_months
 
-        if not can_publish(by, self.live_record() or self.model()):
+        if not self.may_publish(by):
             raise PermissionError("Only a clinical reviewer can publish.")
         with transaction.atomic():
             content_changed = self.changes_content()

@@ -1,6 +1,7 @@
 """Template tags for the admin's review dashboard and its header."""
 
 from django import template
+from django.db.models import Q
 
 from therapyinfo.review import review_queue as build_review_queue
 from therapyinfo.revisions import PUBLISH_SHARED, Revision, RevisionStatus
@@ -30,3 +31,19 @@ def awaiting_review_count(user):
     if not user.has_perm(PUBLISH_SHARED):
         return None
     return Revision.objects.filter(status=RevisionStatus.PENDING).count()
+
+
+@register.simple_tag
+def published_revisions(record):
+    """A record's published revisions (and those of the rows on it), newest first."""
+    from django.contrib.contenttypes.models import ContentType
+
+    content_type = ContentType.objects.get_for_model(record)
+    mine = Q(content_type=content_type, object_id=record.pk) | Q(
+        page_type=content_type, page_id=record.pk
+    )
+    return list(
+        Revision.objects.filter(mine, status=RevisionStatus.PUBLISHED)
+        .select_related("reviewer")
+        .order_by("-reviewed_at", "-pk")
+    )
