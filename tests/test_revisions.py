@@ -421,3 +421,30 @@ def test_page_history_lists_published_changes_with_their_notes(client, reviewer,
     history = client.get(reverse("admin:therapyinfo_therapy_history", args=[ketamine.pk]))
     html = history.content.decode()
     assert "Published changes" in html and "Clearer course text." in html
+
+
+def test_publishing_a_revision_that_clashes_with_the_live_page_is_an_error_not_a_500(
+    client, editor, reviewer, article
+):
+    client.force_login(editor)
+    data = form_data(client.get(change_url(article)))
+    data.update(
+        {
+            "sections-TOTAL_FORMS": "8",
+            "sections-7-position": "9",
+            "sections-7-heading": "New",
+            "sections-7-anchor": "brand-new",
+            "sections-7-body": "Text.",
+        }
+    )
+    client.post(change_url(article), data)
+    revision = Revision.objects.get(status=RevisionStatus.PENDING)
+    article.sections.create(anchor="brand-new", heading="Loaded meanwhile", body="Text.")
+
+    client.force_login(reviewer)
+    response = client.post(review_url(revision), {"note": "x", "_publish": "1"})
+    assert response.status_code == 200
+    assert "Not published, the live page has changed" in response.content.decode()
+    revision.refresh_from_db()
+    assert revision.status == RevisionStatus.PENDING
+    assert article.sections.filter(anchor="brand-new").count() == 1

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, resolve, reverse
@@ -185,12 +185,18 @@ class ContentAdmin(SimpleHistoryAdmin):
         for formset in formsets:  # nothing saved through them; the admin's log asks
             formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         revision = revisions.Revision.record(obj, data, author=request.user)
-        if revision.may_publish(request.user):
-            record = revision.publish(
-                by=request.user, note=form.cleaned_data.get("change_note", "")
-            )
-            obj.pk = record.pk  # for an addition, the admin's redirect and log need it
-            request.revision_published = True
+        if not revision.may_publish(request.user):
+            return
+        note = form.cleaned_data.get("change_note", "")
+        try:
+            record = revision.publish(by=request.user, note=note)
+        except (IntegrityError, ValidationError) as error:
+            # Someone else's change got there first (a clashing anchor, say): keep the
+            # revision for review rather than fail the request.
+            self.message_user(request, f"Not published: {error}", messages.ERROR)
+            return
+        obj.pk = record.pk  # for an addition, the admin's redirect and log need it
+        request.revision_published = True
 
     def response_add(self, request, obj, post_url_continue=None):
         if getattr(request, "revision_of", None) is obj:
@@ -725,14 +731,19 @@ class RevisionAdmin(admin.ModelAdmin):
                 raise PermissionDenied("Only a clinical reviewer can publish or send back.")
             if form.is_valid():
                 if "_publish" in request.POST:
-                    revision.publish(by=request.user, note=form.cleaned_data["note"])
-                    self.message_user(request, f"Published: {revision.object_repr}.")
-                    return HttpResponseRedirect(reverse("admin:index"))
-                if form.cleaned_data["comment"].strip():
+                    try:
+                        revision.publish(by=request.user, note=form.cleaned_data["note"])
+                    except (IntegrityError, ValidationError) as error:
+                        form.add_error(None, f"Not published, the live page has changed: {error}")
+                    else:
+                        self.message_user(request, f"Published: {revision.object_repr}.")
+                        return HttpResponseRedirect(reverse("admin:index"))
+                elif form.cleaned_data["comment"].strip():
                     revision.send_back(request.user, form.cleaned_data["comment"])
                     self.message_user(request, f"Sent back to {revision.author}.", messages.WARNING)
                     return HttpResponseRedirect(reverse("admin:index"))
-                form.add_error("comment", "Say what the editor should fix.")
+                else:
+                    form.add_error("comment", "Say what the editor should fix.")
         opts = revision.model._meta
         context = {
             **self.admin_site.each_context(request),

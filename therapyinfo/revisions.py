@@ -19,6 +19,7 @@ from datetime import date
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
@@ -283,6 +284,14 @@ def diff(old, new, model, parent_pk):
 EMPTY = {"fields": {}, "m2m": {}}
 
 
+def content_of(snapshot):
+    """A snapshot without its review dates, which a review may move at any time."""
+    if snapshot is None:
+        return None
+    fields = {k: v for k, v in snapshot["fields"].items() if k not in REVIEW_FIELDS}
+    return {**snapshot, "fields": fields}
+
+
 # The models -----------------------------------------------------------------
 
 
@@ -332,6 +341,11 @@ class Revision(models.Model):
     @classmethod
     def record(cls, record, data, author, status=RevisionStatus.PENDING):
         page = page_of(record)
+        if status == RevisionStatus.PENDING:
+            # What the editor started from: publishing refuses if the live record
+            # has moved on since (a load, say), rather than undo that silently.
+            stored = record._meta.model._default_manager.filter(pk=record.pk).first()
+            data = {**data, "base": snapshot_of(stored, like=data) if stored else None}
         return cls.objects.create(
             content_type=ContentType.objects.get_for_model(record),
             object_id=record.pk,
@@ -360,6 +374,10 @@ class Revision(models.Model):
         record = self.live_record()
         old = snapshot_of(record, like=self.data) if record else EMPTY
         return diff(old, self.data, self.model, self.object_id)
+
+    def current_base(self):
+        record = self.live_record()
+        return jsonable(snapshot_of(record, like=self.data)) if record else None
 
     def may_publish(self, user):
         if self.page_type_id is None:
@@ -410,6 +428,13 @@ class Revision(models.Model):
         if not self.may_publish(by):
             raise PermissionError("Only a clinical reviewer can publish.")
         with transaction.atomic():
+            if "base" in self.data and content_of(self.data["base"]) != content_of(
+                self.current_base()
+            ):
+                raise ValidationError(
+                    "the live version changed after these changes were made, so publishing "
+                    "them would undo that. Send them back, and edit the current version."
+                )
             content_changed = self.changes_content()
             record = self.apply()
             page = page_of(record)
