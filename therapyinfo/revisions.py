@@ -390,14 +390,19 @@ class Revision(models.Model):
         changes = self.diff()
         return bool(changes["fields"] or changes["rows"])
 
-    def apply(self):
-        """Write the snapshot to the live rows (the caller holds a transaction)."""
+    def apply(self, before_save=None):
+        """Write the snapshot to the live rows (the caller holds a transaction).
+        `before_save(page)` may set more fields on a page in the same save."""
         from django.apps import apps
+
+        from .models import Reviewed
 
         record = self.live_record() or self.model(pk=self.object_id)
         for f in record._meta.concrete_fields:
             if not f.primary_key and f.attname in self.data["fields"]:
                 setattr(record, f.attname, f.to_python(self.data["fields"][f.attname]))
+        if before_save is not None and isinstance(record, Reviewed):
+            before_save(record)
         record.save()
         for name, ids in self.data.get("m2m", {}).items():
             getattr(record, name).set(ids)
@@ -436,13 +441,18 @@ class Revision(models.Model):
                     "them would undo that. Send them back, and edit the current version."
                 )
             content_changed = self.changes_content()
-            record = self.apply()
-            page = page_of(record)
-            if page is not None and content_changed:
+
+            def move_review_date(page):
                 # A review date older than the content it vouches for would mislead.
-                page.last_reviewed = today = date.today()
-                page.next_review_due = add_months(today, settings.REVIEW_INTERVAL_MONTHS)
-                page.reviewed_by = by
+                if content_changed:
+                    page.last_reviewed = today = date.today()
+                    page.next_review_due = add_months(today, settings.REVIEW_INTERVAL_MONTHS)
+                    page.reviewed_by = by
+
+            record = self.apply(before_save=move_review_date)
+            page = page_of(record)
+            if page is not None and page is not record and content_changed:
+                move_review_date(page)
                 page.save()
             target = page or record
             self.object_id = record.pk

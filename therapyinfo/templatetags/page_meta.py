@@ -7,11 +7,12 @@ import json
 import re
 
 from django import template
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import DisallowedHost
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Model
 from django.utils.safestring import mark_safe
+
+from therapyinfo.cache import PerVersion
 
 register = template.Library()
 
@@ -76,27 +77,42 @@ def medical_webpage(context, name, description):
     )
 
 
+def all_published_changes():
+    """{(page model name, page id): [changes, newest first]} and the newest date overall."""
+    from therapyinfo.revisions import Revision, RevisionStatus
+
+    by_page = {}
+    changes = (
+        Revision.objects.filter(status=RevisionStatus.PUBLISHED, reviewed_at__isnull=False)
+        .order_by("-reviewed_at", "-pk")
+        .values("pk", "page_type__model", "page_id", "reviewed_at", "note")
+    )
+    latest = None
+    for change in changes:
+        latest = latest or change["reviewed_at"]
+        if change["page_id"] is not None:
+            by_page.setdefault((change["page_type__model"], change["page_id"]), []).append(change)
+    return by_page, latest
+
+
+# Read once per content version (a publish bumps it), not once per page.
+published_changes = PerVersion(all_published_changes)
+
+
 @register.simple_tag
 def page_changes(page):
     """`{% page_changes page as changes %}`: the page's published changes, newest
-    first, as dicts with `reviewed_at` and `note`. One query per page, kept on
-    the page object so the JSON-LD and the "What changed" list share it."""
+    first, as dicts with `reviewed_at` and `note`."""
     if not isinstance(page, Model) or page.pk is None:
         return []
-    if not hasattr(page, "_published_changes"):
-        from therapyinfo.revisions import Revision, RevisionStatus
+    by_page, _ = published_changes()
+    return by_page.get((page._meta.model_name, page.pk), [])
 
-        page._published_changes = list(
-            Revision.objects.filter(
-                page_type=ContentType.objects.get_for_model(page),
-                page_id=page.pk,
-                status=RevisionStatus.PUBLISHED,
-                reviewed_at__isnull=False,
-            )
-            .order_by("-reviewed_at", "-pk")
-            .values("pk", "reviewed_at", "note")
-        )
-    return page._published_changes
+
+@register.simple_tag
+def site_last_updated():
+    """When a reviewer last published a change anywhere on the site, or None."""
+    return published_changes()[1]
 
 
 @register.simple_tag
