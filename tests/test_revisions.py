@@ -448,3 +448,42 @@ def test_publishing_a_revision_that_clashes_with_the_live_page_is_an_error_not_a
     revision.refresh_from_db()
     assert revision.status == RevisionStatus.PENDING
     assert article.sections.filter(anchor="brand-new").count() == 1
+
+
+def test_an_editor_cannot_restore_a_page_a_reviewer_deleted(client, editor, reviewer, article):
+    version = article.history.first()
+    client.force_login(reviewer)
+    client.post(reverse("admin:therapyinfo_article_delete", args=[article.pk]), {"post": "yes"})
+    url = reverse("admin:therapyinfo_article_simple_history", args=[article.pk, version.pk])
+    client.force_login(editor)
+    assert client.get(url).status_code == 403
+    assert client.post(url, {"title": article.title}).status_code == 403
+    assert not Article.objects.filter(slug=ARTICLE).exists()
+
+
+def test_pages_with_change_notes_and_the_updates_page_are_valid_html(
+    client, reviewer, ketamine, tmp_path
+):
+    import subprocess
+
+    from tests.browser_support import VNU_JAR, require_vnu
+
+    require_vnu()
+    client.force_login(reviewer)
+    edit(client, ketamine, typical_course="Six sessions.", change_note="Clearer <course> text.")
+    pages = []
+    for number, path in enumerate(["/therapies/ketamine/", "/updates/"]):
+        html = public(client, path)
+        assert "Clearer &lt;course&gt; text." in html
+        pages.append(tmp_path / f"page-{number}.html")
+        pages[-1].write_text(html)
+    run = subprocess.run(
+        ["java", "-jar", str(VNU_JAR), "--format", "json", "--exit-zero-always", *map(str, pages)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    messages = json.loads(run.stderr)["messages"]
+    assert [
+        (m["url"][-11:], m["lastLine"], m["message"]) for m in messages if m["type"] == "error"
+    ] == []
