@@ -111,7 +111,7 @@ def walk(live_server, chromium, psilocybin, index):
     assert "Headache" in rows and "Serious: get help" in rows
 
     reviewer.click("#preview-link")
-    reviewer.wait_for_url("**/preview/")
+    reviewer.wait_for_url("**/therapies/psilocybin/?revision=*")
     assert "Preview: changes not published" in reviewer.locator(".preview-banner").inner_text()
     assert NEW_SUMMARY in reviewer.content()
     reviewer.go_back()

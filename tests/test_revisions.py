@@ -93,13 +93,21 @@ def test_reviewer_sees_the_diff_previews_and_publishes_with_a_note(
     assert "Summary" in diff and "A brand new summary for patients." in diff
     assert "Typical course" not in diff  # only what changed
 
-    preview = client.get(reverse("admin:therapyinfo_revision_preview", args=[revision.pk]))
+    preview = client.get(
+        reverse("admin:therapyinfo_revision_preview", args=[revision.pk]), follow=True
+    )
+    assert preview.redirect_chain == [(f"/therapies/ketamine/?revision={revision.pk}", 302)]
     assert preview.status_code == 200
     assert "A brand new summary for patients." in preview.content.decode()
     assert "Preview: changes not published" in preview.content.decode()
     assert {"private", "no-store"} <= set(preview["Cache-Control"].split(", "))
     ketamine.refresh_from_db()
     assert ketamine.summary != "A brand new summary for patients."  # rolled back
+    client.force_login(editor)  # the editor may preview too; visitors may not
+    assert "A brand new summary" in client.get(preview.redirect_chain[0][0]).content.decode()
+    page = public(client, preview.redirect_chain[0][0])
+    assert "A brand new summary" not in page and "Preview: changes" not in page
+    client.force_login(reviewer)
 
     response = client.post(
         review_url(revision), {"note": "We rewrote the summary in plainer words.", "_publish": "1"}

@@ -19,14 +19,15 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path, resolve, reverse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import models, revisions, signals
+from . import models, revisions
+from .preview import preview_url
 from .readability import BODY_TARGET, SUMMARY_TARGET, grades
 from .review import DUE_SOON_DAYS
 
@@ -763,18 +764,8 @@ class RevisionAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/therapyinfo/revision_review.html", context)
 
     def preview_view(self, request, pk):
-        """The page at its real view, with the revision applied and rolled back."""
+        """To the page's own address, where the revision is shown (preview.py)."""
         revision = self.get_revision(request, pk)
-        page = revision.page()
-        if page is None:
+        if revision.page() is None:
             raise Http404("This change is not part of a page.")
-        match = resolve(page.get_absolute_url())
-        with transaction.atomic(), signals.quiet():
-            revision.apply()
-            request.revision_preview = revision
-            response = match.func(request, *match.args, **match.kwargs)
-            if hasattr(response, "render"):
-                response.render()
-            transaction.set_rollback(True)
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return HttpResponseRedirect(preview_url(revision))
