@@ -264,18 +264,69 @@ def test_second_save_of_a_stale_form_is_refused_naming_who_and_when(
     assert ketamine.typical_course == "Alice's text."
 
 
-def test_a_page_with_changes_awaiting_review_cannot_be_saved_over(
-    client, editor, django_user_model, ketamine
+def test_the_next_edit_opens_on_the_changes_awaiting_review_and_keeps_them(
+    client, editor, django_user_model, reviewer, article
 ):
     client.force_login(editor)
-    edit(client, ketamine, summary="First editor's summary.")
+    data = form_data(client.get(change_url(article)))
+    data["summary"] = "Summary by the first editor."
+    data["sections-0-heading"] = "Heading by the first editor"
+    data["sections-6-DELETE"] = "on"
+    data.update(
+        {
+            "sections-TOTAL_FORMS": "8",
+            "sections-7-position": "9",
+            "sections-7-heading": "A brand new section",
+            "sections-7-anchor": "brand-new",
+            "sections-7-body": "Some plain words.",
+        }
+    )
+    client.post(change_url(article), data)
+    removed = article.sections.order_by("position", "id")[6].heading
+
     second = django_user_model.objects.create_user("bob", is_staff=True)
     second.groups.set(editor.groups.all())
     client.force_login(second)
-    response = edit(client, ketamine, summary="Second editor's summary.")
+    response = client.get(change_url(article))
+    html = response.content.decode()
+    assert "Summary by the first editor." in html and "Heading by the first editor" in html
+    assert "A brand new section" in html and removed not in html
+    data = form_data(response)
+    data["title"] = "Title by the second editor"
+    assert client.post(change_url(article), data).status_code == 302
+
+    statuses = list(Revision.objects.order_by("pk").values_list("status", flat=True))
+    assert statuses == [RevisionStatus.REPLACED, RevisionStatus.PENDING]
+    client.force_login(reviewer)
+    latest = Revision.objects.get(status=RevisionStatus.PENDING)
+    client.post(review_url(latest), {"note": "Both edits.", "_publish": "1"})
+    article.refresh_from_db()
+    assert (article.title, article.summary) == (
+        "Title by the second editor",
+        "Summary by the first editor.",
+    )
+    headings = set(article.sections.values_list("heading", flat=True))
+    assert {"Heading by the first editor", "A brand new section"} <= headings
+    assert removed not in headings
+
+
+def test_a_restore_cannot_replace_changes_awaiting_review_unseen(
+    client, editor, reviewer, ketamine
+):
+    client.force_login(editor)
+    edit(client, ketamine, summary="Waiting for review.")
+    version = ketamine.history.first()
+    client.force_login(reviewer)
+    url = reverse("admin:therapyinfo_therapy_simple_history", args=[ketamine.pk, version.pk])
+    form = client.get(url).context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data = {k: [str(x) for x in v] if isinstance(v, list) else str(v) for k, v in data.items()}
+    response = client.post(url, data)
     assert response.status_code == 200
-    assert "waiting for a clinical review" in str(response.context["adminform"].form.errors)
-    assert Revision.objects.filter(status=RevisionStatus.PENDING).count() == 1
+    assert "waiting for a clinical review" in response.content.decode()
+    assert Revision.objects.get(status=RevisionStatus.PENDING).data["fields"]["summary"] == (
+        "Waiting for review."
+    )
 
 
 def test_two_new_sections_with_one_anchor_are_a_form_error(client, reviewer, article):

@@ -20,6 +20,7 @@ from django.contrib import admin, messages
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
+from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -74,6 +75,7 @@ class EditForm(ContentForm):
     """The change form of a record (not of an inline row): it carries the version
     it was opened at, so a stale second save is refused instead of overwriting."""
 
+    restoring = False  # set by the admin for a restore from the history
     edit_token = forms.IntegerField(required=False, widget=forms.HiddenInput)
     change_note = forms.CharField(
         required=False,
@@ -85,6 +87,9 @@ class EditForm(ContentForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["edit_token"].initial = revisions.latest_token(self.instance)
+        for name, ids in getattr(self.instance, "pending_m2m", {}).items():
+            if name in self.fields:
+                self.initial[name] = ids
 
     def clean(self):
         cleaned = super().clean()
@@ -100,7 +105,9 @@ class EditForm(ContentForm):
                 "apply them again."
             )
         pending = revisions.pending_for(self.instance)
-        if pending is not None:
+        if pending is not None and (posted in (None, "") or self.restoring):
+            # A form that did not open on the pending work (a restore from the
+            # history) would replace it unseen.
             who = pending.author.get_username() if pending.author else "someone"
             raise ValidationError(
                 f"{who} saved changes on {pending.created:%d %b %Y at %H:%M} UTC that are "
@@ -140,6 +147,34 @@ class ContentAdmin(SimpleHistoryAdmin):
 
     def get_list_filter(self, request):
         return [*super().get_list_filter(request), PendingFilter]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if getattr(request, "restoring", False):
+            return type(form.__name__, (form,), {"restoring": True})
+        return form
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        match = request.resolver_match
+        if obj is not None and match and match.url_name.endswith("_change"):
+            # The change form opens on the work awaiting review, if any, so the
+            # next save builds on it instead of losing it.
+            pending = revisions.pending_for(obj)
+            if pending is not None:
+                revisions.overlay(obj, pending)
+        return obj
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        spec = getattr(obj, "pending_inlines", {}).get(inline.model._meta.label_lower)
+        if spec:
+            kwargs["initial"] = [
+                revisions.initial_row(inline.model, row)
+                for row in spec["rows"]
+                if row["pk"] is None
+            ]
+        return kwargs
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = [
@@ -185,6 +220,10 @@ class ContentAdmin(SimpleHistoryAdmin):
         data = revisions.snapshot_from_forms(form, formsets)
         for formset in formsets:  # nothing saved through them; the admin's log asks
             formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        replaced = revisions.pending_for(obj)
+        if replaced is not None:  # this form opened on it (EditForm checks), so builds on it
+            replaced.status = revisions.RevisionStatus.REPLACED
+            replaced.save(update_fields=["status"])
         revision = revisions.Revision.record(obj, data, author=request.user)
         if not revision.may_publish(request.user):
             return
@@ -459,7 +498,38 @@ class ReviewedAdmin(ContentAdmin):
         return obj.review_overdue
 
 
-class TherapySideEffectInline(admin.TabularInline):
+class PendingRowsFormSet(BaseInlineFormSet):
+    """Inline rows as the pending revision has them: changed rows with their new
+    values, removed rows left out (rows it adds come as extra forms)."""
+
+    def get_queryset(self):
+        rows = super().get_queryset()
+        spec = getattr(self.instance, "pending_inlines", {}).get(self.model._meta.label_lower)
+        if spec is None:
+            return rows
+        if not getattr(self, "_pending_applied", False):
+            by_pk = {row["pk"]: row for row in spec["rows"] if row["pk"] is not None}
+            self._queryset = [
+                revisions.set_fields(row, by_pk[row.pk]["fields"])
+                for row in rows
+                if row.pk in by_pk
+            ]
+            self._pending_applied = True
+        return self._queryset
+
+
+class RowInline:
+    """An inline whose rows follow the pending revision of the page (see above)."""
+
+    formset = PendingRowsFormSet
+
+    def get_extra(self, request, obj=None, **kwargs):
+        spec = getattr(obj, "pending_inlines", {}).get(self.model._meta.label_lower)
+        added = sum(row["pk"] is None for row in spec["rows"]) if spec else 0
+        return super().get_extra(request, obj, **kwargs) + added
+
+
+class TherapySideEffectInline(RowInline, admin.TabularInline):
     form = ContentForm
     model = models.TherapySideEffect
     extra = 0
@@ -535,7 +605,7 @@ class TherapySideEffectAdmin(ContentAdmin):
     autocomplete_fields = ["side_effect", "source"]
 
 
-class ComparisonRowInline(admin.TabularInline):
+class ComparisonRowInline(RowInline, admin.TabularInline):
     form = ContentForm
     model = models.ComparisonRow
     extra = 0
@@ -544,7 +614,7 @@ class ComparisonRowInline(admin.TabularInline):
     show_change_link = True
 
 
-class ComparisonCellInline(admin.TabularInline):
+class ComparisonCellInline(RowInline, admin.TabularInline):
     form = ContentForm
     model = models.ComparisonCell
     extra = 0
@@ -587,7 +657,7 @@ class ComparisonCellAdmin(ContentAdmin):
         return obj.row.comparison.get_absolute_url()
 
 
-class ArticleSectionInline(admin.StackedInline):
+class ArticleSectionInline(RowInline, admin.StackedInline):
     form = ContentForm
     model = models.ArticleSection
     extra = 0

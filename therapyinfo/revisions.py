@@ -33,6 +33,7 @@ class RevisionStatus(models.TextChoices):
     PUBLISHED = "published", "Published"
     SENT_BACK = "sent-back", "Sent back"
     DRAFT = "draft", "Saved (not public)"
+    REPLACED = "replaced", "Replaced by a later edit"
     DELETED = "deleted", "Deleted"
 
 
@@ -161,9 +162,11 @@ def snapshot_from_forms(form, formsets):
         rows = []
         for inline_form in formset.forms:
             is_new = inline_form.instance.pk is None
-            if is_new and not inline_form.has_changed():
-                continue
             if formset.can_delete and formset._should_delete_form(inline_form):
+                continue
+            if is_new and not inline_form.has_changed():
+                if "pending_row" in inline_form.initial:  # added by the pending revision
+                    rows.append(inline_form.initial["pending_row"])
                 continue
             rows.append(row_snapshot(inline_form.instance, fk.attname, inline_form.cleaned_data))
         inlines[fk.remote_field.get_accessor_name()] = {
@@ -191,6 +194,34 @@ def snapshot_of(record, like=None):
             "rows": [row_snapshot(row, spec["fk"]) for row in rows],
         }
     return {"fields": field_values(record), "m2m": m2m_values(record), "inlines": inlines}
+
+
+def set_fields(record, fields):
+    for f in record._meta.concrete_fields:
+        if not f.primary_key and f.attname in fields:
+            setattr(record, f.attname, f.to_python(fields[f.attname]))
+    return record
+
+
+def overlay(record, revision):
+    """`record` in memory as the pending `revision` would make it, so the change
+    form opens on the work waiting for review (inline rows: see admin.py)."""
+    set_fields(record, revision.data["fields"])
+    record.pending_m2m = revision.data.get("m2m", {})
+    record.pending_inlines = {
+        spec["model"]: spec for spec in revision.data.get("inlines", {}).values()
+    }
+    return record
+
+
+def initial_row(model, row):
+    """Form initial data for a row the revision adds (it has no database row yet)."""
+    initial = {"pending_row": row}
+    for f in model._meta.concrete_fields:
+        if f.attname in row["fields"]:
+            initial[f.name] = f.to_python(row["fields"][f.attname])
+    initial.update(row.get("m2m", {}))
+    return initial
 
 
 # Diffs ----------------------------------------------------------------------

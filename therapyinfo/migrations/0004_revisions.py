@@ -57,7 +57,7 @@ class Migration(migrations.Migration):
                 ('page_id', models.PositiveIntegerField(blank=True, null=True)),
                 ('url', models.CharField(blank=True, help_text='Where readers see the change.', max_length=300, verbose_name='public address')),
                 ('data', models.JSONField(default=dict, encoder=django.core.serializers.json.DjangoJSONEncoder)),
-                ('status', models.CharField(choices=[('pending', 'Awaiting review'), ('published', 'Published'), ('sent-back', 'Sent back'), ('draft', 'Saved (not public)'), ('deleted', 'Deleted')], default='pending', max_length=10)),
+                ('status', models.CharField(choices=[('pending', 'Awaiting review'), ('published', 'Published'), ('sent-back', 'Sent back'), ('draft', 'Saved (not public)'), ('replaced', 'Replaced by a later edit'), ('deleted', 'Deleted')], default='pending', max_length=10)),
                 ('created', models.DateTimeField(default=django.utils.timezone.now)),
                 ('reviewed_at', models.DateTimeField(blank=True, null=True)),
                 ('note', models.TextField(blank=True, help_text='Shown to readers: what changed, in plain words.', verbose_name='change note')),
