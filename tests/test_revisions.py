@@ -546,3 +546,22 @@ def test_pages_with_change_notes_and_the_updates_page_are_valid_html(
     assert [
         (m["url"][-11:], m["lastLine"], m["message"]) for m in messages if m["type"] == "error"
     ] == []
+
+
+def test_a_comparison_cell_edit_waits_then_shows_on_the_comparison(client, editor, reviewer):
+    from therapyinfo.models import ComparisonRow
+
+    row = ComparisonRow.objects.filter(comparison__slug="ketamine-vs-psychedelics").first()
+    client.force_login(editor)
+    data = form_data(client.get(change_url(row)))
+    data["cells-0-text"] = "A cell an editor rewrote."
+    assert client.post(change_url(row), data).status_code == 302
+    assert "A cell an editor rewrote." not in public(client, "/compare/")
+
+    revision = Revision.objects.get(status=RevisionStatus.PENDING)
+    assert revision.page() == row.comparison
+    client.force_login(reviewer)
+    assert "A cell an editor rewrote." in client.get(review_url(revision)).content.decode()
+    client.post(review_url(revision), {"note": "Clearer cell.", "_publish": "1"})
+    page = public(client, "/compare/")
+    assert "A cell an editor rewrote." in page and "Clearer cell." in page
