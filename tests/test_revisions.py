@@ -180,10 +180,28 @@ def test_send_back_shows_the_comment_to_the_editor(client, editor, reviewer, ket
     assert revision.status == RevisionStatus.SENT_BACK
 
     client.force_login(editor)
-    page = client.get(change_url(ketamine)).content.decode()
+    response = client.get(change_url(ketamine))
+    page = response.content.decode()
     assert "Changes sent back" in page and "Please cite a source." in page
     ketamine.refresh_from_db()
     assert ketamine.summary != "Too long a summary."
+
+    # The form opens on the sent-back work, so the editor fixes it rather than redoes it.
+    data = form_data(response)
+    assert data["summary"] == "Too long a summary."
+    data["summary"] = "Short, with a source."
+    assert client.post(change_url(ketamine), data).status_code == 302
+    statuses = list(Revision.objects.order_by("pk").values_list("status", flat=True))
+    assert statuses == [RevisionStatus.SENT_BACK, RevisionStatus.PENDING]
+    client.force_login(reviewer)
+    # A revision already sent back cannot be acted on again.
+    assert client.post(review_url(revision), {"_send_back": "1", "comment": "x"}).status_code == 403
+    latest = Revision.objects.get(status=RevisionStatus.PENDING)
+    client.post(review_url(latest), {"_send_back": "1", "comment": "Still not right."})
+
+    client.force_login(editor)
+    fresh = form_data(client.get(change_url(ketamine) + "?start=published"))
+    assert fresh["summary"] == ketamine.summary  # or start again from the live page
 
 
 def test_an_editor_can_never_publish_a_revision(client, editor, ketamine):

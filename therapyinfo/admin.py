@@ -160,9 +160,13 @@ class ContentAdmin(SimpleHistoryAdmin):
         if obj is not None and match and match.url_name.endswith("_change"):
             # The change form opens on the work awaiting review, if any, so the
             # next save builds on it instead of losing it.
-            pending = revisions.pending_for(obj)
-            if pending is not None:
-                revisions.overlay(obj, pending)
+            work = revisions.work_to_continue(obj)
+            if work is not None and not (
+                work.status == revisions.RevisionStatus.SENT_BACK
+                and request.GET.get("start") == "published"
+            ):
+                revisions.overlay(obj, work)
+                obj.continued_revision = work
         return obj
 
     def get_formset_kwargs(self, request, obj, inline, prefix):
@@ -298,6 +302,7 @@ class ContentAdmin(SimpleHistoryAdmin):
         if obj is not None:
             ct = ContentType.objects.get_for_model(obj)
             extra["pending_revision"] = revisions.pending_for(obj)
+            extra["continued_revision"] = getattr(obj, "continued_revision", None)
             extra["sent_back"] = (
                 revisions.Revision.objects.filter(
                     content_type=ct, object_id=obj.pk, status=revisions.RevisionStatus.SENT_BACK

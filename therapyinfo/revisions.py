@@ -121,6 +121,24 @@ def pending_for(record):
     )
 
 
+def work_to_continue(record):
+    """The revision a change form should open on: the one awaiting review, or one
+    sent back when nothing was saved since (so the editor fixes it, not redoes it)."""
+    if record.pk is None:
+        return None
+    latest = (
+        Revision.objects.filter(
+            content_type=ContentType.objects.get_for_model(record), object_id=record.pk
+        )
+        .select_related("author", "reviewer")
+        .order_by("-pk")
+        .first()
+    )
+    if latest and latest.status in (RevisionStatus.PENDING, RevisionStatus.SENT_BACK):
+        return latest
+    return pending_for(record)
+
+
 # Snapshots ------------------------------------------------------------------
 
 
