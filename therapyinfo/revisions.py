@@ -294,10 +294,7 @@ def names(manager, pks):
 
 
 def row_label(model, fk, parent_pk, row):
-    instance = model(**{fk: parent_pk})
-    for f in model._meta.concrete_fields:
-        if f.attname in row["fields"]:
-            setattr(instance, f.attname, f.to_python(row["fields"][f.attname]))
+    instance = set_fields(model(**{fk: parent_pk}), row["fields"])
     try:
         return str(instance)
     except Exception:  # a row whose parts are not all set yet
@@ -446,10 +443,7 @@ class Revision(models.Model):
 
         from .models import Reviewed
 
-        record = self.live_record() or self.model(pk=self.object_id)
-        for f in record._meta.concrete_fields:
-            if not f.primary_key and f.attname in self.data["fields"]:
-                setattr(record, f.attname, f.to_python(self.data["fields"][f.attname]))
+        record = set_fields(self.live_record() or self.model(), self.data["fields"])
         if before_save is not None and isinstance(record, Reviewed):
             before_save(record)
         record.save()
@@ -466,10 +460,7 @@ class Revision(models.Model):
                     row.delete()
             for row in spec["rows"]:
                 instance = existing.get(row["pk"]) or row_model(**{spec["fk"]: record.pk})
-                for f in row_model._meta.concrete_fields:
-                    if not f.primary_key and f.attname in row["fields"]:
-                        setattr(instance, f.attname, f.to_python(row["fields"][f.attname]))
-                instance.save()
+                set_fields(instance, row["fields"]).save()
                 for name, ids in row.get("m2m", {}).items():
                     getattr(instance, name).set(ids)
         return record
@@ -539,16 +530,6 @@ class ContentLoad(models.Model):
 
     def __str__(self):
         return f"Content loaded {self.loaded_at:%Y-%m-%d %H:%M}"
-
-
-def change_notes():
-    """Every published change note, newest first (one query)."""
-    return list(
-        Revision.objects.filter(status=RevisionStatus.PUBLISHED)
-        .exclude(note="")
-        .order_by("-reviewed_at", "-pk")
-        .values("pk", "page_type_id", "page_id", "object_repr", "url", "note", "reviewed_at")
-    )
 
 
 def citing_records(source):
