@@ -583,3 +583,22 @@ def test_a_comparison_cell_edit_waits_then_shows_on_the_comparison(client, edito
     client.post(review_url(revision), {"note": "Clearer cell.", "_publish": "1"})
     page = public(client, "/compare/")
     assert "A cell an editor rewrote." in page and "Clearer cell." in page
+
+
+def test_a_revision_made_before_a_forced_load_is_not_published_over_it(
+    client, editor, reviewer, ketamine
+):
+    client.force_login(reviewer)
+    edit(client, ketamine, typical_course="Edited in the admin.")
+    client.force_login(editor)
+    edit(client, ketamine, summary="An editor's summary on top.")
+    load(force=True)  # puts the fixture's typical course back
+    revision = Revision.objects.get(status=RevisionStatus.PENDING)
+
+    client.force_login(reviewer)
+    response = client.post(review_url(revision), {"note": "x", "_publish": "1"})
+    assert response.status_code == 200
+    assert "the live version changed after these changes were made" in response.content.decode()
+    ketamine.refresh_from_db()
+    assert ketamine.typical_course != "Edited in the admin."
+    assert ketamine.summary != "An editor's summary on top."
