@@ -6,14 +6,16 @@ from django.contrib import admin
 from django.urls import reverse
 
 from therapyinfo.models import ContentVersion, Therapy
+from therapyinfo.revisions import ContentLoad, Revision
 
 pytestmark = pytest.mark.django_db
 
-# Revision history models (HistoricalTherapy, ...) are shown through each model's "History".
+# Revision history models (HistoricalTherapy, ...) are shown through each model's "History";
+# revisions are listed read-only (tests/test_revisions.py), loads not at all.
 MODELS = [
     m
     for m in apps.get_app_config("therapyinfo").get_models()
-    if m is not ContentVersion and not m.__name__.startswith("Historical")
+    if m not in (ContentVersion, Revision, ContentLoad) and not m.__name__.startswith("Historical")
 ]
 
 

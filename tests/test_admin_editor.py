@@ -32,7 +32,8 @@ def test_admin_home_groups_models_as_editors_think(staff_client):
     groups = {
         app["name"]: [m["name"] for m in app["models"]] for app in response.context["app_list"]
     }
-    assert list(groups) == ["Pages", "Shared", "Site administration"]
+    assert list(groups) == ["Review", "Pages", "Shared", "Site administration"]
+    assert groups["Review"] == ["Revisions"]
     assert groups["Pages"] == ["Therapies", "Articles", "Comparisons"]
     assert groups["Shared"] == [
         "Side effects",
@@ -266,4 +267,4 @@ def test_no_notice_when_nothing_is_removed(staff_client):
     data["body"] += "\n\nA plain new sentence with a [link](https://example.org)."
     response = staff_client.post(url, data, follow=True)
     assert warnings_after(response) == []
-    assert any("was changed successfully" in str(m) for m in response.context["messages"])
+    assert any("Published: Ketamine" in str(m) for m in response.context["messages"])

@@ -94,7 +94,8 @@ def test_markdown_preview_follows_typing_and_save_warns(live_server, signed_in_p
     ketamine = Therapy.objects.get(slug="ketamine")
     page.goto(admin_url(live_server, ketamine))
     preview = page.locator("#id_body-preview")
-    assert "approved as an anaesthetic" in preview.inner_text()  # the saved text, rendered by the server
+    # The saved text, rendered by the server.
+    assert "approved as an anaesthetic" in preview.inner_text()
 
     body = page.locator("#id_body")
     box, preview_box = body.bounding_box(), preview.bounding_box()

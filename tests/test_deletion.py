@@ -95,10 +95,11 @@ def test_a_source_cited_by_a_side_effect_row_cannot_be_deleted(staff_client):
 
 
 def test_deleting_a_source_lists_the_pages_that_cite_it(staff_client):
+    # Issue 10: a cited source is not deleted at all; the refusal names the pages.
     source = Source.objects.filter(therapies__isnull=False).first()
     html = staff_client.get(delete_url(source)).content.decode()
-    assert "Are you sure" in html
-    assert "Therapy-source relationship" in html
+    assert "Cannot delete source" in html
+    assert f"Therapy: {source.therapies.first()}" in html
 
 
 def test_deleting_a_comparison_lists_every_row_and_cell(staff_client):

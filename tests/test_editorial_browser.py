@@ -1,7 +1,8 @@
 """The whole editorial round trip in a real browser (Debian's Chromium via
-Playwright): a clinical reviewer signs in to the admin, changes a side
-effect's severity on a draft therapy, publishes it, and a visitor sees the
-change on the public comparison page.
+Playwright): a content editor changes a live therapy page (its summary and a
+side effect's severity, an inline row); visitors still see the published text;
+a clinical reviewer reads the diff, previews and publishes with a change note;
+visitors then see the new text and the note, and the Atom feed lists it.
 
 Without Chromium the test skips locally; with CI=true it fails instead.
 """
@@ -15,9 +16,11 @@ from django.core.management import call_command
 from django.db import connections
 
 from tests.browser_support import launched_chromium
-from therapyinfo.models import Status, Therapy, TherapySideEffect
+from therapyinfo.models import Therapy, TherapySideEffect
 
-PASSWORD = "a-long-reviewer-password-9!"
+PASSWORD = "a-long-staff-password-9!"
+NEW_SUMMARY = "Psilocybin is a psychedelic drug studied with talking support. Plain words."
+NOTE = "Headache is now marked as a reason to get help."
 
 
 @pytest.fixture
@@ -27,14 +30,28 @@ def chromium():
 
 
 @pytest.fixture
-def reviewer_with_password(live_server):
+def staff(live_server):
     """live_server tests flush the database afterwards, so load everything here."""
     call_command("load_content", verbosity=0)
     groups = importlib.import_module("therapyinfo.migrations.0003_editorial_groups")
     groups.create_groups(apps, None)  # the data migration's groups, gone after a flush
-    user = get_user_model().objects.create_user("reviewer", password=PASSWORD, is_staff=True)
-    user.groups.add(apps.get_model("auth", "Group").objects.get(name=groups.REVIEWER))
-    return user
+    importlib.import_module("therapyinfo.migrations.0006_revisions").grant(apps, None)
+    users = {}
+    for username, group in [("editor", groups.EDITOR), ("reviewer", groups.REVIEWER)]:
+        user = get_user_model().objects.create_user(username, password=PASSWORD, is_staff=True)
+        user.groups.add(apps.get_model("auth", "Group").objects.get(name=group))
+        users[username] = user
+    return users
+
+
+def sign_in(chromium, live_server, username, path):
+    page = chromium.new_page()  # a browser context of its own: its own cookies
+    page.goto(f"{live_server.url}/admin/login/?next={path}")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"**{path}")
+    return page
 
 
 def side_effect_cell(page, side_effect, column):
@@ -43,20 +60,16 @@ def side_effect_cell(page, side_effect, column):
     return row.locator("td").nth(column)
 
 
-def test_reviewer_changes_severity_publishes_and_visitors_see_it(
-    live_server, chromium, reviewer_with_password
+def test_editor_edits_live_page_reviewer_publishes_with_a_note_visitors_see_it(
+    live_server, chromium, staff
 ):
     psilocybin = Therapy.objects.get(slug="psilocybin")
-    psilocybin.status = Status.DRAFT  # an editor's draft, waiting for review
-    psilocybin.save()
+    assert psilocybin.is_published
     rows = list(TherapySideEffect.objects.filter(therapy=psilocybin))
     index = next(i for i, row in enumerate(rows) if row.side_effect.slug == "headache")
     assert rows[index].severity == "mild"
-
     try:
-        edit_publish_and_view(
-            live_server, chromium, reviewer_with_password, psilocybin, rows[index]
-        )
+        walk(live_server, chromium, psilocybin, index)
     finally:
         # Under Playwright's greenlets this test's ORM calls get their own context, and
         # so their own database connection; close it, or PostgreSQL cannot drop
@@ -64,41 +77,57 @@ def test_reviewer_changes_severity_publishes_and_visitors_see_it(
         connections.close_all()
 
 
-def edit_publish_and_view(live_server, chromium, reviewer, psilocybin, headache):
-    index = list(TherapySideEffect.objects.filter(therapy=psilocybin)).index(headache)
-    visitor = chromium.new_page()
-    visitor.goto(f"{live_server.url}/compare/")
-    assert visitor.locator("th[scope=col]", has_text="Psilocybin").count() == 0
-
-    admin = chromium.new_page()
-    change_path = f"/admin/therapyinfo/therapy/{psilocybin.pk}/change/"
-    admin.goto(f"{live_server.url}/admin/login/?next={change_path}")
-    admin.fill("#id_username", "reviewer")
-    admin.fill("#id_password", PASSWORD)
-    admin.click("input[type=submit]")
-    admin.wait_for_url(f"**{change_path}")
-    assert "Preview" not in admin.title()
-    admin.select_option(f"select[name='side_effects-{index}-severity']", "serious")
-    admin.select_option("#id_status", "published")
-    admin.check("#id_mark_reviewed")
-    admin.locator("input[name=_save]").first.click()
-    admin.wait_for_url("**/admin/therapyinfo/therapy/")
-    assert "was changed successfully" in admin.locator(".messagelist").inner_text()
-
-    row = TherapySideEffect.objects.get(pk=headache.pk)
-    assert row.severity == "serious"
-    assert row.history.first().history_user == reviewer
-    # A browser sends text areas with \r\n; the save must still change only what changed.
-    latest = Therapy.history.filter(id=psilocybin.pk).first()
-    changed = set(latest.diff_against(latest.prev_record).changed_fields)
-    assert {"status", "reviewed_by"} <= changed
-    assert changed <= {"status", "last_reviewed", "next_review_due", "reviewed_by"}
-
-    # Public pages may be reused by a browser for a minute (cache.PUBLIC_CACHE_CONTROL);
-    # reloading, as a visitor would, revalidates and gets the new version.
-    visitor.reload()
+def headache_cell(visitor):
     headers = visitor.locator("table.compare").last.locator("th[scope=col]").all_inner_texts()
     column = next(i for i, text in enumerate(headers) if "Psilocybin" in text)
-    cell = side_effect_cell(visitor, "Headache", column)
-    assert "Serious: get help" in cell.inner_text()
-    assert cell.get_attribute("class") == "cell--serious"
+    return side_effect_cell(visitor, "Headache", column)
+
+
+def walk(live_server, chromium, psilocybin, index):
+    visitor = chromium.new_page()
+    visitor.goto(f"{live_server.url}/compare/")
+    assert "Usually mild" in headache_cell(visitor).inner_text()
+
+    change_path = f"/admin/therapyinfo/therapy/{psilocybin.pk}/change/"
+    editor = sign_in(chromium, live_server, "editor", change_path)
+    editor.fill("#id_summary", NEW_SUMMARY)
+    editor.select_option(f"select[name='side_effects-{index}-severity']", "serious")
+    editor.locator("input[name=_save]").first.click()
+    editor.wait_for_url(f"**{change_path}")
+    assert "Saved for review" in editor.locator(".messagelist").inner_text()
+    assert "Unpublished changes" in editor.locator("#pending-revision").inner_text()
+
+    # Reloading, as a visitor would, revalidates: still the published version.
+    visitor.reload()
+    assert "Usually mild" in headache_cell(visitor).inner_text()
+    visitor.goto(f"{live_server.url}/therapies/psilocybin/")
+    assert NEW_SUMMARY not in visitor.content()
+
+    reviewer = sign_in(chromium, live_server, "reviewer", "/admin/")
+    assert "1 awaiting review" in reviewer.locator("#awaiting-count").inner_text()
+    reviewer.locator("#awaiting-review a", has_text="Psilocybin").click()
+    assert NEW_SUMMARY in reviewer.locator("#diff-fields").inner_text()
+    rows = reviewer.locator("#diff-rows").inner_text()
+    assert "Headache" in rows and "Serious: get help" in rows
+
+    reviewer.click("#preview-link")
+    reviewer.wait_for_url("**/therapies/psilocybin/?revision=*")
+    assert "Preview: changes not published" in reviewer.locator(".preview-banner").inner_text()
+    assert NEW_SUMMARY in reviewer.content()
+    reviewer.go_back()
+
+    reviewer.fill("#id_note", NOTE)
+    reviewer.click("input[name=_publish]")
+    reviewer.wait_for_url("**/admin/")
+    assert "Published" in reviewer.locator(".messagelist").inner_text()
+
+    # A browser may reuse a public page for a minute; reloading revalidates it.
+    visitor.goto(f"{live_server.url}/compare/")
+    visitor.reload()
+    assert "Serious: get help" in headache_cell(visitor).inner_text()
+    visitor.goto(f"{live_server.url}/therapies/psilocybin/")
+    visitor.reload()
+    assert NEW_SUMMARY in visitor.content()
+    assert NOTE in visitor.locator("#what-changed").inner_text()
+    feed = visitor.request.get(f"{live_server.url}/updates/feed/")
+    assert feed.ok and NOTE in feed.text()

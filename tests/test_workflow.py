@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from therapyinfo.models import Article, ArticleSection, Comparison, Status, Therapy, add_months
 from therapyinfo.review import review_queue
+from therapyinfo.revisions import Revision
 
 from .test_admin import form_data
 
@@ -95,8 +96,13 @@ def test_editor_save_of_a_published_page_keeps_the_review_fields(client, editor,
     )
     assert response.status_code == 302
     ketamine.refresh_from_db()
-    assert ketamine.typical_course == "Six sessions."
+    # A published page: the edit waits for a reviewer (tests/test_revisions.py).
+    assert ketamine.typical_course != "Six sessions."
+    pending = Revision.objects.get(object_id=ketamine.pk, status="pending")
+    assert pending.data["fields"]["typical_course"] == "Six sessions."
     assert (ketamine.last_reviewed, ketamine.next_review_due, ketamine.reviewed_by_id) == before
+    assert pending.data["fields"]["last_reviewed"] == ketamine.last_reviewed.isoformat()
+    assert pending.data["fields"]["reviewed_by_id"] == ketamine.reviewed_by_id
 
 
 def test_editor_cannot_publish_with_the_list_action(client, editor, draft_therapy):

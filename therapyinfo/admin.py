@@ -17,12 +17,19 @@ from datetime import date, timedelta
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError
+from django.forms.models import BaseInlineFormSet
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import models
+from . import models, revisions
 from .admin_forms import EditorialAdminMixin, MarkdownPreviewMixin, TimelineUnitsMixin
+from .preview import preview_url
 from .readability import BODY_TARGET, SUMMARY_TARGET, grades
 from .review import DUE_SOON_DAYS
 
@@ -30,6 +37,8 @@ REVIEW_FIELDS = ["last_reviewed", "next_review_due", "reviewed_by"]
 PUBLISH_REFUSED = (
     'Only a clinical reviewer can publish. Set the status to "In review" to ask for one.'
 )
+
+UNPUBLISH_REFUSED = "Only a clinical reviewer can take a published page offline."
 
 
 def render_grades(obj, targets):
@@ -58,12 +67,268 @@ class ContentForm(forms.ModelForm):
         return cleaned
 
 
-class ContentAdmin(EditorialAdminMixin, SimpleHistoryAdmin):
-    """Every content model: revision history, and reading grades for its text."""
+class EditForm(ContentForm):
+    """The change form of a record (not of an inline row): it carries the version
+    it was opened at, so a stale second save is refused instead of overwriting."""
 
-    form = ContentForm
+    restoring = False  # set by the admin for a restore from the history
+    edit_token = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    change_note = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text='Shown to readers under "What changed on this page" and on the updates '
+        "page. Plain words, one or two sentences.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["edit_token"].initial = revisions.latest_token(self.instance)
+        for name, ids in getattr(self.instance, "pending_m2m", {}).items():
+            if name in self.fields:
+                self.initial[name] = ids
+
+    def clean(self):
+        cleaned = super().clean()
+        posted = self.data.get(self.add_prefix("edit_token"))
+        if self.instance.pk is None:
+            return cleaned
+        if posted not in (None, "") and str(revisions.latest_token(self.instance)) != posted:
+            latest = revisions.Revision.objects.get(pk=revisions.latest_token(self.instance))
+            who = latest.author.get_username() if latest.author else "someone"
+            raise ValidationError(
+                f"{who} changed this record on {latest.created:%d %b %Y at %H:%M} UTC, after "
+                "you opened it. Nothing was saved: copy your changes, reload the page and "
+                "apply them again."
+            )
+        pending = revisions.pending_for(self.instance)
+        if pending is not None and (posted in (None, "") or self.restoring):
+            # A form that did not open on the pending work (a restore from the
+            # history) would replace it unseen.
+            who = pending.author.get_username() if pending.author else "someone"
+            raise ValidationError(
+                f"{who} saved changes on {pending.created:%d %b %Y at %H:%M} UTC that are "
+                "waiting for a clinical review. A reviewer must publish them or send them "
+                "back before this record can be changed again."
+            )
+        return cleaned
+
+
+class PendingFilter(admin.SimpleListFilter):
+    title = "unpublished changes"
+    parameter_name = "pending"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Awaiting review"), ("no", "None")]
+
+    def queryset(self, request, queryset):
+        if self.value() not in ("yes", "no"):
+            return queryset
+        ids = revisions.Revision.objects.filter(
+            content_type=ContentType.objects.get_for_model(queryset.model),
+            status=revisions.RevisionStatus.PENDING,
+        ).values("object_id")
+        if self.value() == "yes":
+            return queryset.filter(pk__in=ids)
+        return queryset.exclude(pk__in=ids)
+
+
+class ContentAdmin(EditorialAdminMixin, SimpleHistoryAdmin):
+    """Every content model: revision history, reading grades for its text, and
+    review before any change to a live record reaches the public (revisions.py)."""
+
+    form = EditForm
+    change_form_template = "admin/therapyinfo/change_form.html"
     object_history_list_template = "admin/history_list.html"
     readability_targets = {}
+
+    def get_list_filter(self, request):
+        return [*super().get_list_filter(request), PendingFilter]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if getattr(request, "restoring", False):
+            return type(form.__name__, (form,), {"restoring": True})
+        return form
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        match = request.resolver_match
+        if obj is not None and match and match.url_name.endswith("_change"):
+            # The change form opens on the work awaiting review, if any, so the
+            # next save builds on it instead of losing it.
+            work = revisions.work_to_continue(obj)
+            if work is not None and not (
+                work.status == revisions.RevisionStatus.SENT_BACK
+                and request.GET.get("start") == "published"
+            ):
+                revisions.overlay(obj, work)
+                obj.continued_revision = work
+        return obj
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        spec = getattr(obj, "pending_inlines", {}).get(inline.model._meta.label_lower)
+        if spec:
+            kwargs["initial"] = [
+                revisions.initial_row(inline.model, row)
+                for row in spec["rows"]
+                if row["pk"] is None
+            ]
+        return kwargs
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = [
+            (name, {**options, "fields": [f for f in options["fields"] if f != "change_note"]})
+            for name, options in super().get_fieldsets(request, obj)
+        ]
+        if obj is not None and revisions.can_publish(request.user, obj):
+            fieldsets.append(("Change note for readers", {"fields": ["change_note"]}))
+        return fieldsets
+
+    def save_model(self, request, obj, form, change):
+        if not change and revisions.needs_review_on_add(obj):
+            request.revision_of = obj
+            return
+        if change and revisions.is_live(obj):
+            # Live rows are written only by Revision.apply(), in save_related.
+            request.revision_of = obj
+            if getattr(request, "restoring", False):
+                # A restore from the history calls no save_related, but save_m2m.
+                form.save_m2m = lambda: None
+                self.propose(request, form, [])
+            return
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        self.warn_about_sanitising(request, form, formsets)
+        obj = form.instance
+        if getattr(request, "revision_of", None) is obj:
+            self.propose(request, form, formsets)
+            return
+        super().save_related(request, form, formsets, change)
+        data = revisions.snapshot_of(obj, like=revisions.snapshot_from_forms(form, formsets))
+        revision = revisions.Revision.record(
+            obj, data, request.user, status=revisions.RevisionStatus.DRAFT
+        )
+        if revisions.is_live(obj):
+            # A draft page a reviewer has just published.
+            revision.mark_published(request.user, form.cleaned_data.get("change_note", ""))
+
+    def propose(self, request, form, formsets):
+        """Store what the form asks for as a pending revision; a reviewer's own
+        save publishes it at once."""
+        obj = form.instance
+        data = revisions.snapshot_from_forms(form, formsets)
+        for formset in formsets:  # nothing saved through them; the admin's log asks
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        replaced = revisions.pending_for(obj)
+        if replaced is not None:  # this form opened on it (EditForm checks), so builds on it
+            replaced.status = revisions.RevisionStatus.REPLACED
+            replaced.save(update_fields=["status"])
+        revision = revisions.Revision.record(obj, data, author=request.user)
+        if not revision.may_publish(request.user):
+            return
+        note = form.cleaned_data.get("change_note", "")
+        try:
+            record = revision.publish(by=request.user, note=note)
+        except (IntegrityError, ValidationError) as error:
+            # Someone else's change got there first (a clashing anchor, say): keep the
+            # revision for review rather than fail the request.
+            self.message_user(request, f"Not published: {error}", messages.ERROR)
+            return
+        obj.pk = record.pk  # for an addition, the admin's redirect and log need it
+        request.revision_published = True
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if getattr(request, "revision_of", None) is obj:
+            if getattr(request, "revision_published", False):
+                self.message_user(request, f"Published: {obj}.", messages.SUCCESS)
+                return super().response_add(request, obj, post_url_continue)
+            self.message_user(
+                request,
+                f"“{obj}” is saved for review. It will appear once a clinical reviewer "
+                "publishes it.",
+                messages.WARNING,
+            )
+            return HttpResponseRedirect(reverse("admin:index"))
+        return super().response_add(request, obj, post_url_continue)
+
+    def log_addition(self, request, obj, message):
+        if obj.pk is None:  # saved for review, not created yet
+            return None
+        return super().log_addition(request, obj, message)
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        if allowed and obj is not None and revisions.is_live(obj):
+            # Deleting a row of a live page, or a shared record, is a reviewer's call.
+            return revisions.can_publish(request.user, obj)
+        return allowed
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            if revisions.is_live(obj) and not revisions.can_publish(request.user, obj):
+                raise PermissionDenied("Only a clinical reviewer can delete what the public sees.")
+            self.record_deletion(request, obj)
+        super().delete_queryset(request, queryset)
+
+    def response_change(self, request, obj):
+        if getattr(request, "revision_of", None) is obj:
+            if getattr(request, "revision_published", False):
+                self.message_user(request, f"Published: {obj}.", messages.SUCCESS)
+            else:
+                self.message_user(
+                    request,
+                    "Saved for review. The public keeps seeing the published version until "
+                    "a clinical reviewer publishes your changes.",
+                    messages.WARNING,
+                )
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
+
+    def message_user(self, request, message, *args, **kwargs):
+        # Django's own "was changed successfully" would be untrue for a revision
+        # waiting for review; response_change above says what happened instead.
+        if getattr(request, "revision_of", None) is not None and "successfully" in str(message):
+            return
+        super().message_user(request, message, *args, **kwargs)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        extra = dict(extra_context or {})
+        if obj is not None:
+            ct = ContentType.objects.get_for_model(obj)
+            extra["pending_revision"] = revisions.pending_for(obj)
+            extra["continued_revision"] = getattr(obj, "continued_revision", None)
+            extra["sent_back"] = (
+                revisions.Revision.objects.filter(
+                    content_type=ct, object_id=obj.pk, status=revisions.RevisionStatus.SENT_BACK
+                )
+                .select_related("reviewer")
+                .first()
+            )
+            extra["published_revisions"] = revisions.Revision.objects.filter(
+                content_type=ct, object_id=obj.pk, status=revisions.RevisionStatus.PUBLISHED
+            ).select_related("reviewer")[:10]
+        return super().change_view(request, object_id, form_url, extra)
+
+    def delete_model(self, request, obj):
+        self.record_deletion(request, obj)
+        super().delete_model(request, obj)
+
+    @staticmethod
+    def record_deletion(request, obj):
+        revisions.Revision.record(
+            obj, revisions.snapshot_of(obj), request.user, status=revisions.RevisionStatus.DELETED
+        )
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # Restoring a record a reviewer deleted is a reviewer's call.
+        exists = self.model._default_manager.filter(pk=object_id).exists()
+        if not exists and not revisions.can_publish(request.user, self.model()):
+            raise PermissionDenied("Only a clinical reviewer can restore a deleted record.")
+        request.restoring = True
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
     class Media:
         css = {"all": ["css/admin-editorial.css"]}
@@ -102,7 +367,7 @@ class ReviewStateFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ReviewedForm(ContentForm):
+class ReviewedForm(EditForm):
     """The change form of a page. `can_publish` and `can_review` are set per
     request by the admin."""
 
@@ -138,6 +403,8 @@ class ReviewedForm(ContentForm):
         status = self.cleaned_data["status"]
         if status == models.Status.PUBLISHED and not self.can_publish and not self.published_now():
             raise ValidationError(PUBLISH_REFUSED)
+        if status != models.Status.PUBLISHED and not self.can_publish and self.published_now():
+            raise ValidationError(UNPUBLISH_REFUSED)
         return status
 
 
@@ -215,6 +482,9 @@ class ReviewedAdmin(ContentAdmin):
             obj.status = models.Status.PUBLISHED
             obj._history_user = request.user
             obj.save()
+            revisions.Revision.record(
+                obj, revisions.snapshot_of(obj), request.user, revisions.RevisionStatus.DRAFT
+            ).mark_published(request.user, "")
         self.message_user(request, "Published.", messages.SUCCESS)
 
     @admin.action(permissions=["review"], description="Mark the selected pages as reviewed today")
@@ -230,7 +500,38 @@ class ReviewedAdmin(ContentAdmin):
         return obj.review_overdue
 
 
-class TherapySideEffectInline(admin.StackedInline):
+class PendingRowsFormSet(BaseInlineFormSet):
+    """Inline rows as the pending revision has them: changed rows with their new
+    values, removed rows left out (rows it adds come as extra forms)."""
+
+    def get_queryset(self):
+        rows = super().get_queryset()
+        spec = getattr(self.instance, "pending_inlines", {}).get(self.model._meta.label_lower)
+        if spec is None:
+            return rows
+        if not getattr(self, "_pending_applied", False):
+            by_pk = {row["pk"]: row for row in spec["rows"] if row["pk"] is not None}
+            self._queryset = [
+                revisions.set_fields(row, by_pk[row.pk]["fields"])
+                for row in rows
+                if row.pk in by_pk
+            ]
+            self._pending_applied = True
+        return self._queryset
+
+
+class RowInline:
+    """An inline whose rows follow the pending revision of the page (see above)."""
+
+    formset = PendingRowsFormSet
+
+    def get_extra(self, request, obj=None, **kwargs):
+        spec = getattr(obj, "pending_inlines", {}).get(self.model._meta.label_lower)
+        added = sum(row["pk"] is None for row in spec["rows"]) if spec else 0
+        return super().get_extra(request, obj, **kwargs) + added
+
+
+class TherapySideEffectInline(RowInline, admin.StackedInline):
     form = ContentForm
     model = models.TherapySideEffect
     extra = 0
@@ -308,7 +609,7 @@ class TherapySideEffectAdmin(ContentAdmin):
     autocomplete_fields = ["side_effect", "source"]
 
 
-class ComparisonRowInline(admin.TabularInline):
+class ComparisonRowInline(RowInline, admin.TabularInline):
     form = ContentForm
     model = models.ComparisonRow
     extra = 0
@@ -317,7 +618,7 @@ class ComparisonRowInline(admin.TabularInline):
     show_change_link = True
 
 
-class ComparisonCellInline(admin.TabularInline):
+class ComparisonCellInline(RowInline, admin.TabularInline):
     form = ContentForm
     model = models.ComparisonCell
     extra = 0
@@ -360,7 +661,7 @@ class ComparisonCellAdmin(ContentAdmin):
         return obj.row.comparison.get_absolute_url()
 
 
-class ArticleSectionInline(MarkdownPreviewMixin, admin.StackedInline):
+class ArticleSectionInline(RowInline, MarkdownPreviewMixin, admin.StackedInline):
     form = ContentForm
     model = models.ArticleSection
     extra = 0
@@ -404,6 +705,15 @@ class SourceAdmin(ContentAdmin):
     search_fields = ["authors", "title", "journal", "doi", "finding"]
     prepopulated_fields = {"slug": ["authors", "year"]}
 
+    def get_deleted_objects(self, objs, request):
+        """A source still cited anywhere is protected: the refusal names the pages."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        for source in objs:
+            protected.extend(
+                f"{source} is cited by {where}" for where in revisions.citing_records(source)
+            )
+        return deleted, counts, perms_needed, protected
+
 
 @admin.register(models.GlossaryTerm)
 class GlossaryTermAdmin(ContentAdmin):
@@ -420,3 +730,116 @@ class CrisisResourceAdmin(ContentAdmin):
     list_filter = ["region"]
     search_fields = ["name", "region", "description"]
     prepopulated_fields = {"slug": ["name"]}
+
+
+class ReviewForm(forms.Form):
+    note = forms.CharField(
+        label="Change note for readers",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text='Shown under "What changed on this page" and on the updates page.',
+    )
+    comment = forms.CharField(
+        label="Comment for the editor",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Needed when you send the changes back: say what to fix.",
+    )
+
+
+@admin.register(revisions.Revision)
+class RevisionAdmin(admin.ModelAdmin):
+    """Every admin change, and the review screen for the pending ones."""
+
+    list_display = ["object_repr", "kind", "status", "author", "created", "reviewer", "note"]
+    list_filter = ["status", "content_type"]
+    search_fields = ["object_repr", "note", "comment"]
+    list_select_related = ["author", "reviewer", "content_type"]
+    date_hierarchy = "created"
+
+    @admin.display(description="Type")
+    def kind(self, obj):
+        return obj.content_type.name.capitalize()
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/review/",
+                self.admin_site.admin_view(self.review_view),
+                name="therapyinfo_revision_review",
+            ),
+            path(
+                "<int:pk>/preview/",
+                self.admin_site.admin_view(self.preview_view),
+                name="therapyinfo_revision_preview",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return HttpResponseRedirect(reverse("admin:therapyinfo_revision_review", args=[object_id]))
+
+    def get_revision(self, request, pk):
+        revision = revisions.Revision.objects.select_related("author", "reviewer").filter(pk=pk)
+        revision = revision.first()
+        if revision is None or not self.has_view_permission(request):
+            raise Http404("No such revision.")
+        return revision
+
+    def review_view(self, request, pk):
+        revision = self.get_revision(request, pk)
+        record = revision.live_record()
+        may_publish = revision.may_publish(request.user)
+        form = ReviewForm(request.POST or None)
+        pending = revision.status == revisions.RevisionStatus.PENDING
+        if request.method == "POST":
+            if not (pending and may_publish):
+                raise PermissionDenied("Only a clinical reviewer can publish or send back.")
+            if form.is_valid():
+                if "_publish" in request.POST:
+                    try:
+                        revision.publish(by=request.user, note=form.cleaned_data["note"])
+                    except (IntegrityError, ValidationError) as error:
+                        form.add_error(None, f"Not published, the live page has changed: {error}")
+                    else:
+                        self.message_user(request, f"Published: {revision.object_repr}.")
+                        return HttpResponseRedirect(reverse("admin:index"))
+                elif form.cleaned_data["comment"].strip():
+                    revision.send_back(request.user, form.cleaned_data["comment"])
+                    self.message_user(request, f"Sent back to {revision.author}.", messages.WARNING)
+                    return HttpResponseRedirect(reverse("admin:index"))
+                else:
+                    form.add_error("comment", "Say what the editor should fix.")
+        opts = revision.model._meta
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Review changes to {revision.object_repr}",
+            "opts": self.opts,
+            "revision": revision,
+            "diff": revision.diff(),
+            "form": form,
+            "may_publish": may_publish and pending,
+            "record_url": reverse(
+                f"admin:{opts.app_label}_{opts.model_name}_change", args=[revision.object_id]
+            )
+            if record
+            else "",
+            "can_preview": revision.page() is not None,
+        }
+        return TemplateResponse(request, "admin/therapyinfo/revision_review.html", context)
+
+    def preview_view(self, request, pk):
+        """To the page's own address, where the revision is shown (preview.py)."""
+        revision = self.get_revision(request, pk)
+        if revision.page() is None:
+            raise Http404("This change is not part of a page.")
+        return HttpResponseRedirect(preview_url(revision))

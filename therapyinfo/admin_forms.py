@@ -150,10 +150,11 @@ class MarkdownPreviewMixin:
 
 class EditorialAdminMixin(MarkdownPreviewMixin):
     """For a ModelAdmin: previews, and a warning after a save whose Markdown
-    (its own or an inline row's) loses something to sanitising."""
+    (its own or an inline row's) loses something to sanitising. The admin's
+    save_related calls `warn_about_sanitising`, whether the save went live or
+    waits for review."""
 
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
+    def warn_about_sanitising(self, request, form, formsets):
         forms_saved = [form] + [
             inline_form
             for formset in formsets

@@ -22,6 +22,8 @@ from django.urls import path, reverse
 
 # (group name, CSS/anchor label, models as "app_label.model_name", in the order shown)
 GROUPS = [
+    # Every change an editor saved, and the review screen for the pending ones.
+    ("Review", "review", ["therapyinfo.revision"]),
     (
         "Pages",
         "pages",

@@ -42,7 +42,7 @@ VERSION_TTL = 1.0
 # visitor. deploy/nginx.conf lists the same paths; only they are cached there.
 PUBLIC_PAGES = frozenset(
     {"home", "articles", "article", "therapy", "compare", "comparison"}
-    | {"glossary", "sources", "about", "sitemap", "robots"}
+    | {"glossary", "sources", "about", "updates", "updates-feed", "sitemap", "robots"}
 )
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)

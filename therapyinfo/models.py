@@ -317,7 +317,11 @@ class CrisisResource(SlugNaturalKey, models.Model):
         super().clean()
         if not (self.phone or self.text or self.url):
             raise ValidationError("Give at least a phone number, a text number or a URL.")
-        if errors := figure_errors(description=self.description):
+        from .phones import crisis_number_errors
+
+        errors = crisis_number_errors(self.region, phone=self.phone, text=self.text)
+        errors.update(figure_errors(description=self.description))
+        if errors:
             raise ValidationError(errors)
 
 
@@ -809,3 +813,7 @@ class ContentVersion(models.Model):
 
     def __str__(self):
         return f"Content as of {self.changed_at:%Y-%m-%d %H:%M:%S.%f}"
+
+
+# Registered here so Django sees them; the logic lives in revisions.py.
+from .revisions import ContentLoad, Revision  # noqa: E402, F401

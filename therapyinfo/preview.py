@@ -4,9 +4,14 @@ Staff who may change (or view) a record see it at its real URL whatever its
 status, under a "Preview: not published" banner; everyone else gets a 404.
 Any response rendered for a signed-in user is marked private, so neither
 nginx's page cache nor a CDN can hand a preview (or a staff view) to the public.
+A pending revision of a live page is previewed at the page's own address too
+(`?revision=<id>`, see RevisionPreviewMiddleware).
 """
 
 from django.conf import settings
+from django.db import transaction
+
+from . import signals
 
 PRIVATE = "private, no-store"
 
@@ -25,3 +30,55 @@ class PrivateForSignedInUsersMiddleware:
         if signed_in and "no-store" not in response.get("Cache-Control", ""):
             response["Cache-Control"] = PRIVATE
         return response
+
+
+PREVIEW_PARAM = "revision"
+
+
+class RevisionPreviewMiddleware:
+    """`?revision=<id>` at a page's own address: signed-in staff who may see
+    revisions get the page as that pending revision would make it.
+
+    The revision is applied inside a transaction that is rolled back after the
+    page is rendered (SQLite and PostgreSQL alike), with no content-version
+    bump, so nothing is written and no cache moves on. Everyone else, and any
+    other address, gets the ordinary page.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        revision = self.revision_to_preview(request)
+        if revision is None:
+            return self.get_response(request)
+        with transaction.atomic(), signals.quiet():
+            revision.apply()
+            request.revision_preview = revision
+            response = self.get_response(request)
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+            transaction.set_rollback(True)
+        response["Cache-Control"] = PRIVATE
+        return response
+
+    @staticmethod
+    def revision_to_preview(request):
+        wanted = request.GET.get(PREVIEW_PARAM, "")
+        if not wanted.isdigit() or settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            return None
+        user = request.user
+        if not (user.is_active and user.is_staff and user.has_perm("therapyinfo.view_revision")):
+            return None
+        from .revisions import Revision, RevisionStatus
+
+        revision = Revision.objects.filter(pk=int(wanted), status=RevisionStatus.PENDING).first()
+        page = revision.page() if revision else None
+        if page is None or page.get_absolute_url() != request.path:
+            return None
+        return revision
+
+
+def preview_url(revision):
+    """The page's own address, showing `revision` to staff."""
+    return f"{revision.page().get_absolute_url()}?{PREVIEW_PARAM}={revision.pk}"

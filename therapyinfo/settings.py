@@ -73,6 +73,8 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     # Draft previews and staff views are never cached for the public.
     "therapyinfo.preview.PrivateForSignedInUsersMiddleware",
+    # ?revision=<id>: staff preview a pending revision at the page's own address.
+    "therapyinfo.preview.RevisionPreviewMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: turns its lockout signal into the lockout page.

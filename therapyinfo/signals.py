@@ -12,9 +12,30 @@ Raw saves from `loaddata` are bumped too: loading a fixture changes pages.
 `cache.bump_content_version()` after them.
 """
 
+import threading
+from contextlib import contextmanager
+
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 
 from .cache import bump_content_version
+
+# Models that record editorial work but change nothing the public sees: a
+# pending revision must leave every cached page as it is.
+NOT_CONTENT = {"contentversion", "revision", "contentload"}
+
+_quiet = threading.local()
+
+
+@contextmanager
+def quiet():
+    """No version bumps in this thread: for a preview that applies a revision
+    and rolls it back, so no process keys pages on a version that never was."""
+    _quiet.on = True
+    try:
+        yield
+    finally:
+        _quiet.on = False
+
 
 M2M_WRITES = {"post_add", "post_remove", "post_clear"}
 
@@ -24,18 +45,18 @@ def is_content(model):
     meta = model._meta
     return (
         meta.app_label == "therapyinfo"
-        and meta.model_name != "contentversion"
+        and meta.model_name not in NOT_CONTENT
         and not meta.model_name.startswith("historical")
     )
 
 
 def content_saved_or_deleted(sender, **kwargs):
-    if is_content(sender):
+    if is_content(sender) and not getattr(_quiet, "on", False):
         bump_content_version()
 
 
 def content_relation_changed(sender, action, **kwargs):
-    if action in M2M_WRITES and is_content(sender):
+    if action in M2M_WRITES and is_content(sender) and not getattr(_quiet, "on", False):
         bump_content_version()
 
 

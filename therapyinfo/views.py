@@ -7,6 +7,7 @@ import sys
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.contrib.syndication.views import Feed
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Prefetch
@@ -14,6 +15,7 @@ from django.http import HttpResponse, HttpResponsePermanentRedirect, JsonRespons
 from django.shortcuts import get_object_or_404, render
 from django.template import loader
 from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -268,3 +270,56 @@ def server_error(request):
     if is_database_outage(sys.exc_info()[1]):
         return outage_response()
     return HttpResponse(loader.get_template("500.html").render(), status=500)
+
+
+UPDATES_SHOWN = 50
+
+
+def recent_updates():
+    """The latest published changes that carry a note for readers, newest first."""
+    from .revisions import Revision, RevisionStatus
+
+    return (
+        Revision.objects.filter(status=RevisionStatus.PUBLISHED, reviewed_at__isnull=False)
+        .exclude(note="")
+        .order_by("-reviewed_at", "-pk")[:UPDATES_SHOWN]
+    )
+
+
+@require_safe
+def updates(request):
+    return render(request, "therapyinfo/updates.html", {"updates": recent_updates()})
+
+
+class UpdatesFeed(Feed):
+    """An Atom feed of the same change notes as /updates/."""
+
+    feed_type = Atom1Feed
+    title = "Therapy Info: recent updates"
+    subtitle = "Dated notes on every change a clinical reviewer published."
+
+    def link(self):
+        return reverse("updates")
+
+    def items(self):
+        return recent_updates()
+
+    def item_title(self, item):
+        return item.object_repr
+
+    def item_description(self, item):
+        return item.note
+
+    def item_link(self, item):
+        return item.url or f"{reverse('updates')}#update-{item.pk}"
+
+    def item_guid(self, item):
+        return f"{reverse('updates')}#update-{item.pk}"
+
+    item_guid_is_permalink = False
+
+    def item_pubdate(self, item):
+        return item.reviewed_at
+
+    def item_updateddate(self, item):
+        return item.reviewed_at

@@ -12,6 +12,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Model
 from django.utils.safestring import mark_safe
 
+from therapyinfo.cache import PerVersion
+
 register = template.Library()
 
 # The record a detail page is about, in the order they are looked for.
@@ -65,6 +67,8 @@ def medical_webpage(context, name, description):
     }
     if record is not None and getattr(record, "last_reviewed", None):
         data["lastReviewed"] = record.last_reviewed
+    if record is not None and (changes := page_changes(record)):
+        data["dateModified"] = changes[0]["reviewed_at"]
     if getattr(record, "drug_class", None):
         data["about"] = {"@type": "MedicalTherapy", "name": record.name}
     elif context.get("comparison") is record and context.get("columns"):
@@ -76,6 +80,50 @@ def medical_webpage(context, name, description):
     return mark_safe(
         '<script type="application/ld+json">' + text.translate(JSON_SCRIPT_ESCAPES) + "</script>"
     )
+
+
+def all_published_changes():
+    """{(page model name, page id): [changes, newest first]} and the newest date overall."""
+    from therapyinfo.revisions import Revision, RevisionStatus
+
+    by_page = {}
+    changes = (
+        Revision.objects.filter(status=RevisionStatus.PUBLISHED, reviewed_at__isnull=False)
+        .order_by("-reviewed_at", "-pk")
+        .values("pk", "page_type__model", "page_id", "reviewed_at", "note")
+    )
+    latest = None
+    for change in changes:
+        latest = latest or change["reviewed_at"]
+        if change["page_id"] is not None:
+            by_page.setdefault((change["page_type__model"], change["page_id"]), []).append(change)
+    return by_page, latest
+
+
+# Read once per content version (a publish bumps it), not once per page.
+published_changes = PerVersion(all_published_changes)
+
+
+@register.simple_tag
+def page_changes(page):
+    """`{% page_changes page as changes %}`: the page's published changes, newest
+    first, as dicts with `reviewed_at` and `note`."""
+    if not isinstance(page, Model) or page.pk is None:
+        return []
+    by_page, _ = published_changes()
+    return by_page.get((page._meta.model_name, page.pk), [])
+
+
+@register.simple_tag
+def site_last_updated():
+    """When a reviewer last published a change anywhere on the site, or None."""
+    return published_changes()[1]
+
+
+@register.simple_tag
+def page_change_notes(page):
+    """The page's published changes that carry a note for readers."""
+    return [change for change in page_changes(page) if change["note"]]
 
 
 def _texts(value, depth=0):

@@ -5,6 +5,12 @@ ranges, constraints), and any error names the file, the record and the
 field at fault. Nothing is written unless every record is valid. Records
 are matched on their natural keys, so running it twice changes nothing.
 
+It never silently overwrites work done in the admin: when a record the load
+would change (or a page a reviewer deleted, which it would bring back) was
+changed in the admin since the last load, it refuses, lists those records and
+changes nothing, unless run with --force, which says what it replaced. A
+record the load leaves as it is never counts, so exported content loads again.
+
 Fixture saves are raw, so the revision history does not see them; after the
 load, each record that is new or differs from its latest version gets one
 history row ("Loaded from fixtures"). That gives an admin edit an earlier
@@ -16,10 +22,13 @@ from pathlib import Path
 
 from django.apps import apps
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core import serializers
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, transaction
+
+from therapyinfo.revisions import ContentLoad, Revision, RevisionStatus, field_values, page_of
 
 
 class FixtureError(CommandError):
@@ -41,16 +50,34 @@ class Command(BaseCommand):
             action="store_true",
             help="Validate everything, then roll back.",
         )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Replace records changed in the admin since the last load (lists them).",
+        )
 
-    def handle(self, *args, fixtures_dir, dry_run, **options):
+    def handle(self, *args, fixtures_dir, dry_run, force=False, **options):
         paths = [fixtures_dir / f"{name}.json" for name in settings.CONTENT_FIXTURES]
         counts = {}
+        admin_work = AdminWork()
         with transaction.atomic():
             for path in paths:
-                counts[path.name] = load_file(path)
+                counts[path.name] = load_file(path, admin_work)
             record_history()
+            if admin_work.overwritten and not force:
+                raise CommandError(
+                    "Nothing was loaded: these records were changed in the admin since the "
+                    "last load, and loading would replace that work:\n"
+                    + "\n".join(f"  - {line}" for line in admin_work.overwritten)
+                    + "\nExport them first (manage.py export_content), or run again with "
+                    "--force to replace them."
+                )
+            for line in admin_work.overwritten:
+                self.stdout.write(self.style.WARNING(f"Replaced admin work: {line}"))
             if dry_run:
                 transaction.set_rollback(True)
+            else:
+                ContentLoad.objects.create(forced=force)
         total = sum(counts.values())
         verb = "Checked" if dry_run else "Loaded"
         self.stdout.write(
@@ -83,7 +110,64 @@ def record_history():
                 )
 
 
-def load_file(path):
+class AdminWork:
+    """Admin changes since the last load, and the ones this load would overwrite."""
+
+    def __init__(self):
+        last = ContentLoad.objects.first()
+        since = Revision.objects.exclude(status=RevisionStatus.SENT_BACK)
+        if last is not None:
+            since = since.filter(created__gt=last.loaded_at)
+        self.by_record, self.deleted = {}, {}
+        for revision in since.select_related("author").order_by("created", "pk"):
+            self.by_record[(revision.content_type_id, revision.object_id)] = revision
+            if revision.page_type_id:
+                self.by_record[(revision.page_type_id, revision.page_id)] = revision
+            if revision.status == RevisionStatus.DELETED and revision.natural_key:
+                key = (revision.content_type_id, tuple(revision.natural_key))
+                self.deleted[key] = revision
+        self.overwritten = []
+
+    def check(self, where, instance, changed):
+        """Note `instance` when saving it would overwrite (or undo) admin work."""
+        if not changed or not (self.by_record or self.deleted):
+            return
+        target = page_of(instance) or instance
+        content_type = ContentType.objects.get_for_model(target)
+        revision = self.by_record.get((content_type.id, target.pk))
+        if target.pk is None and hasattr(target, "natural_key"):
+            revision = self.deleted.get((content_type.id, tuple(target.natural_key())))
+        if revision is not None:
+            who = revision.author.get_username() if revision.author else "someone"
+            self.overwritten.append(
+                f"{where}: {revision.get_status_display().lower()} in the admin by {who} "
+                f"on {revision.created:%Y-%m-%d %H:%M} UTC"
+            )
+
+
+def differs(instance, names, m2m_data):
+    """Whether saving the deserialized `instance` would change one of the fields
+    the fixture gives (`names`) in the database."""
+    if instance.pk is None:
+        return True
+    stored = type(instance)._default_manager.filter(pk=instance.pk).first()
+    if stored is None:
+        return True
+    attnames = {
+        field.attname
+        for field in instance._meta.concrete_fields
+        if field.name in names and not field.primary_key
+    }
+    values = field_values(instance)
+    if any(field_values(stored)[name] != values[name] for name in attnames):
+        return True
+    return any(
+        sorted(getattr(stored, name).values_list("pk", flat=True)) != sorted(pks)
+        for name, pks in (m2m_data or {}).items()
+    )
+
+
+def load_file(path, admin_work=None):
     """Validate and save every record of one fixture file; return the count."""
     try:
         records = json.loads(path.read_text(encoding="utf-8"))
@@ -96,11 +180,11 @@ def load_file(path):
     if not isinstance(records, list):
         raise FixtureError(f"{path.name}: expected a list of records at the top level.")
     for number, record in enumerate(records, start=1):
-        load_record(path, number, record)
+        load_record(path, number, record, admin_work)
     return len(records)
 
 
-def load_record(path, number, record):
+def load_record(path, number, record, admin_work=None):
     where = f"{path.name}, record {number}"
     if not isinstance(record, dict) or not isinstance(record.get("fields"), dict):
         raise FixtureError(f"{where}: each record needs a 'model' and a 'fields' object.")
@@ -133,6 +217,12 @@ def load_record(path, number, record):
         instance.full_clean()
     except ValidationError as error:
         raise FixtureError(f"{where}: {format_validation_error(error)}") from None
+    if admin_work is not None:
+        m2m = {
+            name: [getattr(obj, "pk", obj) for obj in values]
+            for name, values in (deserialized.m2m_data or {}).items()
+        }
+        admin_work.check(where, instance, differs(instance, set(fields), m2m))
     try:
         with transaction.atomic():
             deserialized.save()

@@ -1,0 +1,566 @@
+"""Draft revisions: no change reaches patients without a clinical reviewer.
+
+An admin save of a *live* record (a published page with its inline rows, or
+any shared record: side effect, mechanism, glossary term, source, crisis
+line) is stored as a pending `Revision` instead of being written to the live
+rows. A clinical reviewer looks at its diff and either publishes it (applied
+in one transaction, with a change note readers see, moving the page's review
+date) or sends it back with a comment. Drafts are saved directly, and each
+save is recorded as a revision too, so every admin change has a row here:
+that row's id is the version number that optimistic locking compares.
+
+A snapshot is generic over fields (every concrete field, by `attname`, plus
+many-to-many ids and the rows of the inlines edited with it), so new model
+fields are carried without touching this module.
+"""
+
+import json
+from datetime import date
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
+from django.utils import timezone
+
+PUBLISH_SHARED = "therapyinfo.publish_revision"
+REVIEW_FIELDS = ("last_reviewed", "next_review_due", "reviewed_by_id")
+
+
+class RevisionStatus(models.TextChoices):
+    PENDING = "pending", "Awaiting review"
+    PUBLISHED = "published", "Published"
+    SENT_BACK = "sent-back", "Sent back"
+    DRAFT = "draft", "Saved (not public)"
+    REPLACED = "replaced", "Replaced by a later edit"
+    DELETED = "deleted", "Deleted"
+
+
+def jsonable(value):
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+def page_of(record):
+    """The public page a record is part of: itself for a therapy, article or
+    comparison; its parent page for an inline row (a section, a comparison row
+    or cell, a therapy's side-effect row); None for shared records."""
+    from .models import Reviewed
+
+    for _ in range(3):
+        if record is None or isinstance(record, Reviewed):
+            return record
+        parents = [
+            f
+            for f in record._meta.concrete_fields
+            if f.many_to_one and f.remote_field.on_delete is models.CASCADE
+        ]
+        if not parents or getattr(record, parents[0].attname) is None:
+            return None
+        record = getattr(record, parents[0].name)
+    return None
+
+
+def is_live(record):
+    """Whether the public sees this record now: a published page (or a row of
+    one), or any shared record that exists."""
+    if record.pk is None:
+        return False
+    page = page_of(record)
+    if page is None:
+        return True
+    return type(page)._default_manager.filter(pk=page.pk, status="published").exists()
+
+
+def can_publish(user, record):
+    page = page_of(record)
+    if page is None:
+        return user.has_perm(PUBLISH_SHARED)
+    opts = page._meta
+    return user.has_perm(f"{opts.app_label}.publish_{opts.model_name}")
+
+
+def needs_review_on_add(record):
+    """Whether a new record would be public at once: a row added to a published
+    page, or a new shared record (a crisis line is on every page). A new page is
+    a draft, so it does not."""
+    page = page_of(record)
+    if page is None:
+        from .models import Reviewed
+
+        return not isinstance(record, Reviewed)
+    return type(page)._default_manager.filter(pk=page.pk, status="published").exists()
+
+
+def latest_token(record):
+    """The version a form was opened at: the id of the record's latest revision."""
+    if record.pk is None:
+        return 0
+    return (
+        Revision.objects.filter(
+            content_type=ContentType.objects.get_for_model(record), object_id=record.pk
+        )
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+        or 0
+    )
+
+
+def pending_for(record):
+    if record.pk is None:
+        return None
+    return (
+        Revision.objects.filter(
+            content_type=ContentType.objects.get_for_model(record),
+            object_id=record.pk,
+            status=RevisionStatus.PENDING,
+        )
+        .select_related("author")
+        .first()
+    )
+
+
+def work_to_continue(record):
+    """The revision a change form should open on: the one awaiting review, or one
+    sent back when nothing was saved since (so the editor fixes it, not redoes it)."""
+    if record.pk is None:
+        return None
+    latest = (
+        Revision.objects.filter(
+            content_type=ContentType.objects.get_for_model(record), object_id=record.pk
+        )
+        .select_related("author", "reviewer")
+        .order_by("-pk")
+        .first()
+    )
+    if latest and latest.status in (RevisionStatus.PENDING, RevisionStatus.SENT_BACK):
+        return latest
+    return pending_for(record)
+
+
+# Snapshots ------------------------------------------------------------------
+
+
+def field_values(record, skip=()):
+    return {
+        f.attname: jsonable(f.value_from_object(record))
+        for f in record._meta.concrete_fields
+        if not f.primary_key and f.attname not in skip
+    }
+
+
+def m2m_values(record, cleaned=None):
+    """Many-to-many ids: from a form's cleaned data when given, else the database."""
+    values = {}
+    for f in record._meta.many_to_many:
+        if cleaned is not None and f.name in cleaned:
+            values[f.name] = sorted(obj.pk for obj in cleaned[f.name])
+        elif record.pk is not None:
+            values[f.name] = sorted(getattr(record, f.name).values_list("pk", flat=True))
+        else:
+            values[f.name] = []
+    return values
+
+
+def row_snapshot(row, fk_attname, cleaned=None):
+    return {
+        "pk": row.pk,
+        "fields": field_values(row, skip={fk_attname}),
+        "m2m": m2m_values(row, cleaned),
+    }
+
+
+def snapshot_from_forms(form, formsets):
+    """What an admin change form (with its inline formsets) asks the record to become."""
+    record = form.instance
+    inlines = {}
+    for formset in formsets:
+        fk = formset.fk
+        rows = []
+        for inline_form in formset.forms:
+            is_new = inline_form.instance.pk is None
+            if formset.can_delete and formset._should_delete_form(inline_form):
+                continue
+            if is_new and not inline_form.has_changed():
+                if "pending_row" in inline_form.initial:  # added by the pending revision
+                    rows.append(inline_form.initial["pending_row"])
+                continue
+            rows.append(row_snapshot(inline_form.instance, fk.attname, inline_form.cleaned_data))
+        inlines[fk.remote_field.get_accessor_name()] = {
+            "model": formset.model._meta.label_lower,
+            "fk": fk.attname,
+            "rows": rows,
+        }
+    return {
+        "fields": field_values(record),
+        "m2m": m2m_values(record, form.cleaned_data),
+        "inlines": inlines,
+    }
+
+
+def snapshot_of(record, like=None):
+    """The stored record, with the same inlines as the snapshot `like`."""
+    from django.apps import apps
+
+    inlines = {}
+    for accessor, spec in ((like or {}).get("inlines") or {}).items():
+        model = apps.get_model(spec["model"])
+        rows = model._default_manager.filter(**{spec["fk"]: record.pk}).order_by("pk")
+        inlines[accessor] = {
+            **spec,
+            "rows": [row_snapshot(row, spec["fk"]) for row in rows],
+        }
+    return {"fields": field_values(record), "m2m": m2m_values(record), "inlines": inlines}
+
+
+def set_fields(record, fields):
+    for f in record._meta.concrete_fields:
+        if not f.primary_key and f.attname in fields:
+            setattr(record, f.attname, f.to_python(fields[f.attname]))
+    return record
+
+
+def overlay(record, revision):
+    """`record` in memory as the pending `revision` would make it, so the change
+    form opens on the work waiting for review (inline rows: see admin.py)."""
+    set_fields(record, revision.data["fields"])
+    record.pending_m2m = revision.data.get("m2m", {})
+    record.pending_inlines = {
+        spec["model"]: spec for spec in revision.data.get("inlines", {}).values()
+    }
+    return record
+
+
+def initial_row(model, row):
+    """Form initial data for a row the revision adds (it has no database row yet)."""
+    initial = {"pending_row": row}
+    for f in model._meta.concrete_fields:
+        if f.attname in row["fields"]:
+            initial[f.name] = f.to_python(row["fields"][f.attname])
+    initial.update(row.get("m2m", {}))
+    return initial
+
+
+# Diffs ----------------------------------------------------------------------
+
+
+def describe_value(model, attname, value):
+    field = next((f for f in model._meta.concrete_fields if f.attname == attname), None)
+    if value in (None, ""):
+        return "(empty)"
+    if field is not None and field.is_relation:
+        related = field.related_model._default_manager.filter(pk=value).first()
+        return str(related) if related else f"#{value}"
+    if field is not None and field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    return str(value)
+
+
+def field_label(model, name):
+    for f in [*model._meta.concrete_fields, *model._meta.many_to_many]:
+        if name in (f.attname, f.name):
+            return str(f.verbose_name).capitalize()
+    return name
+
+
+def field_changes(model, old, new):
+    """[(label, old text, new text)] for every field or link that differs."""
+    changes = []
+    for name, value in new["fields"].items():
+        if old["fields"].get(name) != value and name not in REVIEW_FIELDS:
+            changes.append(
+                (
+                    field_label(model, name),
+                    describe_value(model, name, old["fields"].get(name)),
+                    describe_value(model, name, value),
+                )
+            )
+    for name, ids in new.get("m2m", {}).items():
+        if sorted(old.get("m2m", {}).get(name, [])) != sorted(ids):
+            related = model._meta.get_field(name).related_model._default_manager
+            changes.append(
+                (
+                    field_label(model, name),
+                    names(related, old.get("m2m", {}).get(name, [])),
+                    names(related, ids),
+                )
+            )
+    return changes
+
+
+def names(manager, pks):
+    return ", ".join(str(record) for record in manager.filter(pk__in=pks)) or "(none)"
+
+
+def row_label(model, fk, parent_pk, row):
+    instance = set_fields(model(**{fk: parent_pk}), row["fields"])
+    try:
+        return str(instance)
+    except Exception:  # a row whose parts are not all set yet
+        return f"row {row['pk'] or '(new)'}"
+
+
+def diff(old, new, model, parent_pk):
+    """{"fields": [(label, old, new)], "rows": [(group, kind, row label, changes)]}."""
+    from django.apps import apps
+
+    rows = []
+    for accessor, spec in new.get("inlines", {}).items():
+        row_model = apps.get_model(spec["model"])
+        group = str(row_model._meta.verbose_name_plural).capitalize()
+        before = {r["pk"]: r for r in old.get("inlines", {}).get(accessor, {}).get("rows", [])}
+        seen = set()
+        for row in spec["rows"]:
+            label = row_label(row_model, spec["fk"], parent_pk, row)
+            if row["pk"] in before:
+                seen.add(row["pk"])
+                changes = field_changes(row_model, before[row["pk"]], row)
+                if changes:
+                    rows.append((group, "changed", label, changes))
+            else:
+                rows.append((group, "added", label, field_changes(row_model, EMPTY, row)))
+        for pk, row in before.items():
+            if pk not in seen:
+                label = row_label(row_model, spec["fk"], parent_pk, row)
+                rows.append((group, "removed", label, []))
+    return {"fields": field_changes(model, old, new), "rows": rows}
+
+
+EMPTY = {"fields": {}, "m2m": {}}
+
+
+def content_of(snapshot):
+    """A snapshot without its review dates, which a review may move at any time."""
+    if snapshot is None:
+        return None
+    fields = {k: v for k, v in snapshot["fields"].items() if k not in REVIEW_FIELDS}
+    return {**snapshot, "fields": fields}
+
+
+# The models -----------------------------------------------------------------
+
+
+class Revision(models.Model):
+    """One admin change to a record: proposed, published, sent back, or a draft save."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    object_id = models.PositiveIntegerField(null=True, blank=True)
+    object_repr = models.CharField("record", max_length=200)
+    natural_key = models.JSONField(
+        null=True, blank=True, help_text="The record's slug(s), kept after a deletion."
+    )
+    page_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    page_id = models.PositiveIntegerField(null=True, blank=True)
+    url = models.CharField(
+        "public address", max_length=300, blank=True, help_text="Where readers see the change."
+    )
+    data = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    status = models.CharField(max_length=10, choices=RevisionStatus, default=RevisionStatus.PENDING)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(default=timezone.now)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(
+        "change note", blank=True, help_text="Shown to readers: what changed, in plain words."
+    )
+    comment = models.TextField(blank=True, help_text="The reviewer's comment when sent back.")
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+        permissions = [("publish_revision", "Can publish changes to shared records")]
+        indexes = [models.Index(fields=["content_type", "object_id", "status"])]
+
+    def __str__(self):
+        return f"{self.object_repr} ({self.get_status_display()}, {self.created:%d %b %Y %H:%M})"
+
+    @classmethod
+    def record(cls, record, data, author, status=RevisionStatus.PENDING):
+        page = page_of(record)
+        if status == RevisionStatus.PENDING:
+            # What the editor started from: publishing refuses if the live record
+            # has moved on since (a load, say), rather than undo that silently.
+            stored = record._meta.model._default_manager.filter(pk=record.pk).first()
+            data = {**data, "base": snapshot_of(stored, like=data) if stored else None}
+        return cls.objects.create(
+            content_type=ContentType.objects.get_for_model(record),
+            object_id=record.pk,
+            object_repr=str(record)[:200],
+            natural_key=list(record.natural_key()) if hasattr(record, "natural_key") else None,
+            page_type=ContentType.objects.get_for_model(page) if page else None,
+            page_id=page.pk if page else None,
+            data=jsonable(data),
+            status=status,
+            author=author,
+        )
+
+    @property
+    def model(self):
+        return self.content_type.model_class()
+
+    def live_record(self):
+        return self.model._default_manager.filter(pk=self.object_id).first()
+
+    def page(self):
+        if self.page_type_id is None:
+            return None
+        return self.page_type.model_class()._default_manager.filter(pk=self.page_id).first()
+
+    def diff(self):
+        record = self.live_record()
+        old = snapshot_of(record, like=self.data) if record else EMPTY
+        return diff(old, self.data, self.model, self.object_id)
+
+    def current_base(self):
+        record = self.live_record()
+        return jsonable(snapshot_of(record, like=self.data)) if record else None
+
+    def may_publish(self, user):
+        if self.page_type_id is None:
+            return user.has_perm(PUBLISH_SHARED)
+        opts = self.page_type.model_class()._meta
+        return user.has_perm(f"{opts.app_label}.publish_{opts.model_name}")
+
+    def changes_content(self):
+        """Whether publishing would change what readers see (not only review dates)."""
+        changes = self.diff()
+        return bool(changes["fields"] or changes["rows"])
+
+    def apply(self, before_save=None):
+        """Write the snapshot to the live rows (the caller holds a transaction).
+        `before_save(page)` may set more fields on a page in the same save."""
+        from django.apps import apps
+
+        from .models import Reviewed
+
+        record = set_fields(self.live_record() or self.model(), self.data["fields"])
+        if before_save is not None and isinstance(record, Reviewed):
+            before_save(record)
+        record.save()
+        for name, ids in self.data.get("m2m", {}).items():
+            getattr(record, name).set(ids)
+        for spec in self.data.get("inlines", {}).values():
+            row_model = apps.get_model(spec["model"])
+            existing = {
+                row.pk: row for row in row_model._default_manager.filter(**{spec["fk"]: record.pk})
+            }
+            kept = {row["pk"] for row in spec["rows"]}
+            for pk, row in existing.items():
+                if pk not in kept:
+                    row.delete()
+            for row in spec["rows"]:
+                instance = existing.get(row["pk"]) or row_model(**{spec["fk"]: record.pk})
+                set_fields(instance, row["fields"]).save()
+                for name, ids in row.get("m2m", {}).items():
+                    getattr(instance, name).set(ids)
+        return record
+
+    def publish(self, by, note=""):
+        """Apply this revision in one transaction, as clinical reviewer `by`, with a
+        change note for readers; the page's review date moves to today."""
+        from .models import add_months
+
+        if not self.may_publish(by):
+            raise PermissionError("Only a clinical reviewer can publish.")
+        with transaction.atomic():
+            if "base" in self.data and content_of(self.data["base"]) != content_of(
+                self.current_base()
+            ):
+                raise ValidationError(
+                    "the live version changed after these changes were made, so publishing "
+                    "them would undo that. Send them back, and edit the current version."
+                )
+            content_changed = self.changes_content()
+
+            def move_review_date(page):
+                # A review date older than the content it vouches for would mislead.
+                if content_changed:
+                    page.last_reviewed = today = date.today()
+                    page.next_review_due = add_months(today, settings.REVIEW_INTERVAL_MONTHS)
+                    page.reviewed_by = by
+
+            record = self.apply(before_save=move_review_date)
+            page = page_of(record)
+            if page is not None and page is not record and content_changed:
+                move_review_date(page)
+                page.save()
+            target = page or record
+            self.object_id = record.pk
+            self.object_repr = str(record)[:200]
+            self.url = target.get_absolute_url() if hasattr(target, "get_absolute_url") else ""
+            self.status = RevisionStatus.PUBLISHED
+            self.reviewer, self.reviewed_at, self.note = by, timezone.now(), note.strip()
+            self.save()
+        return record
+
+    def mark_published(self, by, note=""):
+        """Record that a draft page went live in a direct save (or the publish action)."""
+        record = self.live_record()
+        target = page_of(record) or record
+        self.status = RevisionStatus.PUBLISHED
+        self.url = target.get_absolute_url() if hasattr(target, "get_absolute_url") else ""
+        self.reviewer, self.reviewed_at = by, timezone.now()
+        self.note = note.strip() or "First published."
+        self.save()
+
+    def send_back(self, by, comment):
+        self.status = RevisionStatus.SENT_BACK
+        self.reviewer, self.reviewed_at, self.comment = by, timezone.now(), comment.strip()
+        self.save()
+
+
+class ContentLoad(models.Model):
+    """When `load_content` last wrote the fixtures to this database."""
+
+    loaded_at = models.DateTimeField(default=timezone.now)
+    forced = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-loaded_at"]
+
+    def __str__(self):
+        return f"Content loaded {self.loaded_at:%Y-%m-%d %H:%M}"
+
+
+def citing_records(source):
+    """Where a source is used: every record that cites `[@slug]` in its text or
+    links to it, named by the page it is on ("Therapy: Ketamine"), sorted."""
+    from django.apps import apps
+    from django.db.models import Q
+
+    def label(record):
+        shown = page_of(record) or record
+        return f"{shown._meta.verbose_name.capitalize()}: {shown}"
+
+    found = set()
+    marker = f"[@{source.slug}]"
+    for model in apps.get_app_config("therapyinfo").get_models():
+        if model._meta.model_name.startswith("historical") or model in (Revision, ContentLoad):
+            continue
+        text_fields = [
+            f.name
+            for f in model._meta.concrete_fields
+            if isinstance(f, (models.TextField, models.CharField))
+        ]
+        query = Q()
+        for name in text_fields:
+            query |= Q(**{f"{name}__contains": marker})
+        if text_fields:
+            found.update(label(record) for record in model._default_manager.filter(query))
+    for relation in source._meta.related_objects:
+        model = relation.related_model
+        if model._meta.model_name.startswith("historical") or model in (Revision, ContentLoad):
+            continue
+        records = model._default_manager.filter(**{relation.field.name: source})
+        found.update(label(record) for record in records)
+    return sorted(found)
