@@ -10,6 +10,7 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -180,6 +181,54 @@ def test_public_pages_are_cached_staff_and_the_admin_never(door):
     assert "X-Cache" not in login and "Set-Cookie" in login
     _, health, _ = get(door, "/healthz")
     assert "X-Cache" not in health and "no-store" in health["Cache-Control"]
+
+
+PENDING_SUMMARY = "A pending summary only signed-in staff can preview."
+
+# Run in the servers' own database and secret key: a reviewer with a session,
+# and a pending revision of the ketamine page (as an editor's admin save makes).
+MAKE_PENDING_REVISION = f"""
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth import get_user_model
+from django.contrib.sessions.backends.db import SessionStore
+from therapyinfo import revisions
+from therapyinfo.models import Therapy
+user = get_user_model().objects.create_superuser("door-reviewer", "r@example.org", None)
+ketamine = Therapy.objects.get(slug="ketamine")
+data = revisions.snapshot_of(ketamine)
+data["fields"]["summary"] = {PENDING_SUMMARY!r}
+revision = revisions.Revision.record(ketamine, data, author=user)
+session = SessionStore()
+session[SESSION_KEY] = str(user.pk)
+session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+session.create()
+print(session.session_key, revision.pk)
+"""
+
+
+def test_a_reviewer_previews_a_pending_revision_through_the_front_door(door, site_database):  # noqa: F811
+    made = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", MAKE_PENDING_REVISION],
+        cwd=BASE_DIR,
+        env=production_env(site_database),
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    session_key, revision_id = made.stdout.split()[-2:]
+    preview = f"/therapies/ketamine/?revision={revision_id}"
+    # The public, and anyone without a session, keep seeing the live page.
+    for _ in range(2):
+        status, headers, body = get(door, preview)
+        assert status == 200 and PENDING_SUMMARY not in body
+    assert headers["X-Cache"] == "HIT"  # the anonymous key ignores ?revision=
+    # The signed-in reviewer gets the revision at the page's own address.
+    status, headers, body = get(door, preview, f"Cookie: sessionid={session_key}")
+    assert status == 200 and PENDING_SUMMARY in body
+    assert headers["X-Cache"] == "BYPASS" and "private" in headers["Cache-Control"]
+    # Nothing was stored: the next visitor still gets the live page.
+    assert PENDING_SUMMARY not in get(door, "/therapies/ketamine/")[2]
 
 
 def test_static_files_come_from_nginx_compressed_and_cached_for_a_year(door):
