@@ -293,3 +293,11 @@ def test_a_cell_shown_without_the_page_list_links_to_the_sources_page():
     assert '<a href="/sources/#anand-2023" class="cite">[source]</a>' in html
     assert "Several large trials or an official document" in html
     assert '<time datetime="2026-11">November 2026</time>' in html
+
+
+def test_side_effects_with_no_figure_are_not_presented_as_rare(client):
+    html = client.get("/therapies/ketamine/").content.decode()
+    # Dissociation, dizziness and drowsiness have no frequency in our sources:
+    # they are listed as "how often is not known", not as less common.
+    heading = html.index("Other side effects (how often is not known)")
+    assert html.index("Dissociation", heading) > heading

@@ -17,7 +17,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from therapyinfo.cache import PerVersion
-from therapyinfo.models import CITATION, GlossaryTerm
+from therapyinfo.models import CITATION, Frequency, GlossaryTerm
 from therapyinfo.timeline import layout
 
 register = template.Library()
@@ -333,6 +333,10 @@ def side_effect_groups(entries):
             groups["common"].append(entry)
         else:
             groups["less_common"].append(entry)
+    # "Other" must not read as "rare" when our sources simply give no figure.
+    groups["how_often_not_known"] = bool(groups["less_common"]) and all(
+        entry.frequency == Frequency.NOT_MEASURED for entry in groups["less_common"]
+    )
     return groups
 
 
