@@ -595,7 +595,6 @@ class MechanismAdmin(ContentAdmin):
 class SideEffectAdmin(ContentAdmin):
     readability_targets = {"summary": SUMMARY_TARGET}
     list_display = ["name", "position"]
-    list_editable = ["position"]
     search_fields = ["name", "summary"]
     prepopulated_fields = {"slug": ["name"]}
 
@@ -726,7 +725,6 @@ class GlossaryTermAdmin(ContentAdmin):
 @admin.register(models.CrisisResource)
 class CrisisResourceAdmin(ContentAdmin):
     list_display = ["name", "region", "phone", "text", "position", "as_of"]
-    list_editable = ["position"]
     list_filter = ["region"]
     search_fields = ["name", "region", "description"]
     prepopulated_fields = {"slug": ["name"]}

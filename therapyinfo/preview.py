@@ -9,7 +9,9 @@ A pending revision of a live page is previewed at the page's own address too
 """
 
 from django.conf import settings
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.http import HttpResponse
 
 from . import signals
 
@@ -53,7 +55,20 @@ class RevisionPreviewMiddleware:
         if revision is None:
             return self.get_response(request)
         with transaction.atomic(), signals.quiet():
-            revision.apply()
+            try:
+                with transaction.atomic():
+                    revision.apply()
+            except (IntegrityError, ValidationError) as error:
+                # The live page moved on since (another section took its anchor,
+                # say): say so to the reviewer rather than fail with a 500.
+                transaction.set_rollback(True)
+                return HttpResponse(
+                    f"This revision cannot be previewed, because it clashes with the page "
+                    f"as it is now: {error}. Send it back to the editor, or edit it.",
+                    status=409,
+                    content_type="text/plain; charset=utf-8",
+                    headers={"Cache-Control": PRIVATE},
+                )
             request.revision_preview = revision
             response = self.get_response(request)
             if hasattr(response, "render") and not response.is_rendered:

@@ -63,9 +63,16 @@ def page_of(record):
 
 def is_live(record):
     """Whether the public sees this record now: a published page (or a row of
-    one), or any shared record that exists."""
+    one), or any shared record that exists. A row counts as live if either the
+    page it is stored on or the page a form moves it to is published, so moving
+    a row off a live page waits for review like any other change to it."""
     if record.pk is None:
         return False
+    stored = type(record)._default_manager.filter(pk=record.pk).first()
+    return any(shown(version) for version in (record, stored) if version is not None)
+
+
+def shown(record):
     page = page_of(record)
     if page is None:
         return True

@@ -27,6 +27,7 @@ from django.core import serializers
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, transaction
+from django.db.models import Q
 
 from therapyinfo.revisions import ContentLoad, Revision, RevisionStatus, field_values, page_of
 
@@ -117,7 +118,8 @@ class AdminWork:
         last = ContentLoad.objects.first()
         since = Revision.objects.exclude(status=RevisionStatus.SENT_BACK)
         if last is not None:
-            since = since.filter(created__gt=last.loaded_at)
+            # Work still waiting for review counts whenever it was made.
+            since = since.filter(Q(created__gt=last.loaded_at) | Q(status=RevisionStatus.PENDING))
         self.by_record, self.deleted = {}, {}
         for revision in since.select_related("author").order_by("created", "pk"):
             self.by_record[(revision.content_type_id, revision.object_id)] = revision
