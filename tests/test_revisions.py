@@ -669,3 +669,37 @@ def test_a_preview_that_clashes_with_the_live_page_says_so_not_a_500(
     assert response["Cache-Control"] == "private, no-store"
     first.refresh_from_db()
     assert first.anchor != "clash-anchor"  # the preview wrote nothing
+
+
+def test_a_page_form_opened_before_a_row_was_saved_on_its_own_is_refused(client, reviewer, article):
+    client.force_login(reviewer)
+    stale = form_data(client.get(change_url(article)))
+    section = article.sections.order_by("position").first()
+    assert edit(client, section, heading="Saved from the section's own page").status_code == 302
+    response = client.post(change_url(article), stale)
+    assert response.status_code == 200
+    error = " ".join(response.context["adminform"].form.non_field_errors())
+    assert "rev changed this record on" in error and "Nothing was saved" in error
+    section.refresh_from_db()
+    assert section.heading == "Saved from the section's own page"
+
+
+def test_a_form_opened_before_a_load_cannot_undo_it(client, reviewer, ketamine):
+    client.force_login(reviewer)
+    stale = form_data(client.get(change_url(ketamine)))
+    load()  # a load since the form was opened moves the version on
+    stale["typical_course"] = "Typed into a form opened before the load."
+    response = client.post(change_url(ketamine), stale)
+    error = " ".join(response.context["adminform"].form.non_field_errors())
+    assert "load_content reloaded the fixtures on" in error
+    ketamine.refresh_from_db()
+    assert ketamine.typical_course != "Typed into a form opened before the load."
+
+
+def test_a_garbled_version_token_is_refused_not_a_500(client, reviewer, ketamine):
+    client.force_login(reviewer)
+    data = form_data(client.get(change_url(ketamine)))
+    data["edit_token"] = "not-a-version"
+    response = client.post(change_url(ketamine), data)
+    assert response.status_code == 200
+    assert "Nothing was saved" in " ".join(response.context["adminform"].form.non_field_errors())

@@ -72,7 +72,7 @@ class EditForm(ContentForm):
     it was opened at, so a stale second save is refused instead of overwriting."""
 
     restoring = False  # set by the admin for a restore from the history
-    edit_token = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    edit_token = forms.CharField(required=False, widget=forms.HiddenInput)
     change_note = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -92,13 +92,11 @@ class EditForm(ContentForm):
         posted = self.data.get(self.add_prefix("edit_token"))
         if self.instance.pk is None:
             return cleaned
-        if posted not in (None, "") and str(revisions.latest_token(self.instance)) != posted:
-            latest = revisions.Revision.objects.get(pk=revisions.latest_token(self.instance))
-            who = latest.author.get_username() if latest.author else "someone"
+        if posted not in (None, "") and revisions.latest_token(self.instance) != posted:
+            what = revisions.what_changed_since(self.instance, posted)
             raise ValidationError(
-                f"{who} changed this record on {latest.created:%d %b %Y at %H:%M} UTC, after "
-                "you opened it. Nothing was saved: copy your changes, reload the page and "
-                "apply them again."
+                f"{what}, after you opened it. Nothing was saved: copy "
+                "your changes, reload the page and apply them again."
             )
         pending = revisions.pending_for(self.instance)
         if pending is not None and (posted in (None, "") or self.restoring):

@@ -22,6 +22,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 PUBLISH_SHARED = "therapyinfo.publish_revision"
@@ -99,19 +100,47 @@ def needs_review_on_add(record):
     return type(page)._default_manager.filter(pk=page.pk, status="published").exists()
 
 
+def revisions_touching(record):
+    """Revisions that change `record`: its own, those of rows saved from their own
+    admin page when `record` is a page, and those of its page when it is a row."""
+    mine = ContentType.objects.get_for_model(record)
+    touching = Q(content_type=mine, object_id=record.pk) | Q(page_type=mine, page_id=record.pk)
+    page = page_of(record)
+    if page is not None and page is not record:
+        theirs = ContentType.objects.get_for_model(page)
+        touching |= Q(content_type=theirs, object_id=page.pk)
+    return Revision.objects.filter(touching)
+
+
 def latest_token(record):
-    """The version a form was opened at: the id of the record's latest revision."""
+    """The version a form was opened at: the latest revision that touches the
+    record and the latest fixture load, so a save after either is refused."""
     if record.pk is None:
-        return 0
-    return (
-        Revision.objects.filter(
-            content_type=ContentType.objects.get_for_model(record), object_id=record.pk
-        )
+        return "0-0"
+    revision = revisions_touching(record).order_by("-pk").values_list("pk", flat=True).first()
+    load = ContentLoad.objects.order_by("-pk").values_list("pk", flat=True).first()
+    return f"{revision or 0}-{load or 0}"
+
+
+def what_changed_since(record, token):
+    """Who or what moved the record on since a form's `token`, in words."""
+    revision_pk, _, load_pk = str(token).partition("-")
+    revision_pk = int(revision_pk) if revision_pk.isdigit() else 0
+    load_pk = int(load_pk) if load_pk.isdigit() else 0
+    revision = (
+        revisions_touching(record)
+        .filter(pk__gt=revision_pk)
+        .select_related("author")
         .order_by("-pk")
-        .values_list("pk", flat=True)
         .first()
-        or 0
     )
+    load = ContentLoad.objects.filter(pk__gt=load_pk).order_by("-pk").first()
+    if load is not None and (revision is None or load.loaded_at > revision.created):
+        return f"load_content reloaded the fixtures on {load.loaded_at:%d %b %Y at %H:%M} UTC"
+    if revision is None:
+        return "someone changed this record"
+    who = revision.author.get_username() if revision.author else "someone"
+    return f"{who} changed this record on {revision.created:%d %b %Y at %H:%M} UTC"
 
 
 def pending_for(record):
