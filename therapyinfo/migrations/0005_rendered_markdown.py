@@ -3,6 +3,27 @@
 from django.db import migrations, models
 
 
+def render_existing(apps, schema_editor):
+    """Rows loaded before this migration get their HTML now, so no page has to
+    render their Markdown per request (new saves render it in signals.py)."""
+    from therapyinfo import models as current
+    from therapyinfo.templatetags.content import MARKDOWN_TOP_HEADING, render_markdown
+
+    for name in ("Therapy", "ArticleSection"):
+        model = apps.get_model("therapyinfo", name)
+        names = [
+            field
+            for field in getattr(current, name).markdown_fields
+            if any(f.name == field for f in model._meta.concrete_fields)
+        ]
+        for row in model.objects.all():
+            html = {
+                field: str(render_markdown(getattr(row, field) or "", MARKDOWN_TOP_HEADING))
+                for field in names
+            }
+            model.objects.filter(pk=row.pk).update(rendered=html)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -20,4 +41,5 @@ class Migration(migrations.Migration):
             name='rendered',
             field=models.JSONField(blank=True, default=dict, editable=False),
         ),
+        migrations.RunPython(render_existing, migrations.RunPython.noop),
     ]

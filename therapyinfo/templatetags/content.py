@@ -100,7 +100,7 @@ MARKDOWN_TOP_HEADING = 3
 def rendered(record, field):
     """`{{ therapy|rendered:"body" }}`: a Markdown field as rendered when it was saved."""
     html = record.rendered.get(field)
-    if html is None:  # saved before it was rendered on save: render it now (and cache it)
+    if html is None:  # a field not rendered yet (a raw update): render it for this request
         return render_markdown(getattr(record, field) or "", MARKDOWN_TOP_HEADING)
     return mark_safe(html)
 
