@@ -285,14 +285,40 @@ def test_a_missing_cell_says_not_known(client):
     assert "Not known: we have no information on this." in html
 
 
-def test_a_cell_shown_without_the_page_list_links_to_the_sources_page():
-    from django.template.loader import render_to_string
+def test_a_cell_is_stored_with_its_citations_left_for_the_page_to_number():
+    from therapyinfo.templatetags.clinical import number_citations
 
     cell = ComparisonCell.objects.get(row__slug="evidence", therapy__slug="ketamine")
-    html = render_to_string("includes/comparison_cell.html", {"cell": cell})
-    assert '<a href="/sources/#anand-2023" class="cite">[source]</a>' in html
-    assert "Several large trials or an official document" in html
-    assert '<time datetime="2026-11">November 2026</time>' in html
+    # Saved HTML: the grade and date are drawn, the citation waits for a page's numbers.
+    assert "&nbsp;[@anand-2023]" in cell.rendered
+    assert "Several large trials or an official document" in cell.rendered
+    assert '<time datetime="2026-11">November 2026</time>' in cell.rendered
+    # Numbered by a page that lists the source; linked to the sources page by one that does not.
+    anand = Source.objects.get(slug="anand-2023")
+    assert '<a href="#source-1" class="cite">[1]</a>' in number_citations(cell.rendered, [anand])
+    assert '<a href="/sources/#anand-2023" class="cite">[source]</a>' in number_citations(
+        cell.rendered, []
+    )
+
+
+def test_an_edited_cell_is_redrawn_when_saved(client):
+    cell = ComparisonCell.objects.get(row__slug="evidence", therapy__slug="ketamine")
+    cell.text = "Changed for this test [@anand-2023]."
+    cell.certainty = "few"
+    cell.save()
+    html = client.get("/compare/").content.decode()
+    assert 'Changed for this test&nbsp;<a href="#source-' in html
+    assert "One or two trials" in html.split("Changed for this test")[1].split("</td>")[0]
+
+
+def test_a_cell_changed_without_signals_is_drawn_for_the_request(client):
+    # QuerySet.update() sends no signals, so the stored HTML is gone or old;
+    # an empty one is drawn from the row itself rather than shown blank.
+    ComparisonCell.objects.filter(row__slug="evidence", therapy__slug="ketamine").update(
+        text="Updated in bulk [@anand-2023].", rendered=""
+    )
+    html = client.get("/compare/").content.decode()
+    assert 'Updated in bulk&nbsp;<a href="#source-' in html
 
 
 def test_side_effects_with_no_figure_are_not_presented_as_rare(client):

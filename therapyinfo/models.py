@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.template.loader import render_to_string
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
@@ -190,6 +191,12 @@ class Reviewed(SlugNaturalKey, models.Model):
         return bool(self.next_review_due and self.next_review_due < date.today())
 
 
+def rendered_html_field():
+    """A record's `render_html()`, stored when it is saved (signals.py), so a page
+    only numbers its citations. Not exported, not in history."""
+    return models.TextField(blank=True, default="", editable=False)
+
+
 class SourceKind(models.TextChoices):
     STUDY = "study", "Published study"
     OFFICIAL = "official", "Official document"
@@ -229,9 +236,10 @@ class Source(SlugNaturalKey, models.Model):
         "checked the page or filing still says this.",
     )
     finding = models.TextField(help_text="What it found, in one or two plain sentences.")
+    rendered = rendered_html_field()
 
     objects = SlugManager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["rendered"])
 
     class Meta:
         ordering = ["authors", "year"]
@@ -260,6 +268,10 @@ class Source(SlugNaturalKey, models.Model):
     @property
     def link(self):
         return f"https://doi.org/{self.doi}" if self.doi else self.url
+
+    def render_html(self):
+        """Its entry in a list of sources (stored in `rendered` as it is saved)."""
+        return render_to_string("includes/source.html", {"source": self})
 
 
 class GlossaryTerm(SlugNaturalKey, models.Model):
@@ -688,9 +700,10 @@ class ComparisonCell(models.Model):
         null=True,
         help_text="When the evidence in this cell was last checked (shown as month and year).",
     )
+    rendered = rendered_html_field()
 
     objects = ComparisonCellManager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["rendered"])
 
     class Meta:
         ordering = ["row", "therapy"]
@@ -719,6 +732,12 @@ class ComparisonCell(models.Model):
     @property
     def cited_slugs(self):
         return list(dict.fromkeys(CITATION.findall(self.text)))
+
+    def render_html(self):
+        """Its text, grade and date as a table cell shows them (stored in `rendered`
+        as it is saved). Citations stay "[@slug]" markers: their numbers depend on
+        which columns a page shows, so the page numbers them."""
+        return render_to_string("includes/comparison_cell.html", {"cell": self})
 
     def natural_key(self):
         return self.row.natural_key() + self.therapy.natural_key()

@@ -16,21 +16,28 @@ from django.shortcuts import get_object_or_404, render
 from django.template import loader
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from .middleware import is_database_outage, outage_response
 from .models import (
+    CITATION,
     Article,
     ArticleSection,
     Comparison,
+    ComparisonCell,
     ComparisonRow,
+    Frequency,
     GlossaryTerm,
+    Severity,
     Source,
     Therapy,
     TherapySideEffect,
 )
 from .selection import SelectionError, canonical_query, parse_selection
+from .templatetags.clinical import number_citations
+from .templatetags.page_meta import mentions_crisis
 
 DEFAULT_COMPARISON = "ketamine-vs-psychedelics"
 
@@ -120,16 +127,23 @@ def therapy_detail(request, slug):
     )
 
 
+# What a comparison page shows of each therapy (its columns, timings and links).
+COLUMN_FIELDS = (
+    "slug", "name", "short_name", "position", "status",
+    "onset_min_hours", "onset_max_hours", "duration_min_days", "duration_max_days",
+)  # fmt: skip
+NO_CELL = mark_safe('<p class="cell__text muted">Not known: we have no information on this.</p>')
+
+
 @require_safe
 def comparison_detail(request, slug=DEFAULT_COMPARISON):
-    comparison = get_object_or_404(
-        Comparison.objects.visible_to(viewer(request)).prefetch_related(
-            Prefetch("therapies", queryset=Therapy.objects.published()),
-            Prefetch("rows", queryset=ComparisonRow.objects.prefetch_related("cells")),
-        ),
-        slug=slug,
+    """The side-by-side page. Its cells and sources were rendered when they were
+    saved (`rendered`), so a render here joins stored HTML and numbers its
+    citations: five queries, whatever the size of the table."""
+    comparison = get_object_or_404(Comparison.objects.visible_to(viewer(request)), slug=slug)
+    available = list(
+        Therapy.objects.published().filter(comparisons=comparison).only(*COLUMN_FIELDS)
     )
-    available = list(comparison.therapies.all())
     raw = request.GET.get("therapies")
     try:
         columns = parse_selection(raw, available)
@@ -152,9 +166,13 @@ def comparison_detail(request, slug=DEFAULT_COMPARISON):
         query["therapies"] = canonical_query(columns)
         return HttpResponsePermanentRedirect(f"{request.path}?{query.urlencode(safe=',')}")
     column_ids = [therapy.pk for therapy in columns]
-    table = [(row, aligned(row.cells.all(), column_ids)) for row in comparison.rows.all()]
-    sources = cited_sources(cell for _, cells in table for cell in cells if cell)
-    side_effect_rows = side_effect_table(column_ids)
+    rows, texts = comparison_rows(comparison, column_ids)
+    sources = cited_sources(texts)
+    table = [
+        (aspect, [number_citations(html, sources) if html else NO_CELL for html in cells])
+        for aspect, cells in rows
+    ]
+    side_effect_rows, side_effect_texts = side_effect_table(column_ids)
     return render(
         request,
         "therapyinfo/comparison_detail.html",
@@ -165,6 +183,7 @@ def comparison_detail(request, slug=DEFAULT_COMPARISON):
             "table": table,
             "side_effect_rows": side_effect_rows,
             "sources": sources,
+            "mentions_crisis": mentions_crisis(comparison, texts, side_effect_texts),
             "is_subset": len(columns) != len(available),
             "names": names_in_words([therapy.short_name for therapy in columns]),
             "preview": not comparison.is_published,
@@ -181,32 +200,59 @@ def names_in_words(names):
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def cited_sources(cells):
-    """The sources the shown cells cite, numbered in the order a reader meets them."""
-    slugs = list(dict.fromkeys(slug for cell in cells for slug in cell.cited_slugs))
+def comparison_rows(comparison, therapy_ids):
+    """Each row's heading and one cell's stored HTML per column ("" where a
+    therapy has no cell), and every shown row's and cell's text, in reading order."""
+    rows, texts = {}, []
+    cells = (
+        ComparisonRow.objects.filter(comparison=comparison)
+        .order_by("position", "pk")
+        .values_list(
+            "pk", "aspect", "cells__therapy_id", "cells__rendered",
+            "cells__text", "cells__certainty", "cells__as_of",
+        )
+    )  # fmt: skip
+    for row_id, aspect, therapy_id, html, text, certainty, as_of in cells:
+        by_therapy = rows.setdefault(row_id, (aspect, {}))[1]
+        if therapy_id in therapy_ids:
+            if not html:  # saved without signals (bulk_create, update()): draw it now
+                html = ComparisonCell(text=text, certainty=certainty, as_of=as_of).render_html()
+            by_therapy[therapy_id] = (text, html)
+    table = []
+    for aspect, by_therapy in rows.values():
+        cells = [by_therapy.get(therapy_id, ("", "")) for therapy_id in therapy_ids]
+        texts += [aspect, *(text for text, _ in cells)]
+        table.append((aspect, [html for _, html in cells]))
+    return table, texts
+
+
+def cited_sources(texts):
+    """The sources the texts cite, numbered in the order a reader meets them."""
+    slugs = list(dict.fromkeys(slug for text in texts for slug in CITATION.findall(text)))
     by_slug = Source.objects.in_bulk(slugs, field_name="slug") if slugs else {}
     return [by_slug[slug] for slug in slugs if slug in by_slug]
 
 
-def aligned(entries, therapy_ids):
-    """One entry per column, in column order: None where a therapy has none."""
-    by_therapy = {entry.therapy_id: entry for entry in entries}
-    return [by_therapy.get(therapy_id) for therapy_id in therapy_ids]
-
-
 def side_effect_table(therapy_ids):
-    """One row per side effect, one entry per therapy (None where it is not listed)."""
-    by_side_effect = {}
+    """One row per side effect: its name and, per column, the therapy's
+    (frequency, severity) or None where the therapy does not list it. Also the
+    text of every row shown."""
+    rows, texts = {}, []
     entries = (
         TherapySideEffect.objects.filter(therapy_id__in=therapy_ids)
-        .select_related("side_effect")
         .order_by("side_effect__position", "side_effect__name")
-    )
-    for entry in entries:
-        by_side_effect.setdefault(entry.side_effect, []).append(entry)
-    return [
-        (side_effect, aligned(rows, therapy_ids)) for side_effect, rows in by_side_effect.items()
-    ]
+        .values_list(
+            "side_effect_id", "side_effect__name", "side_effect__summary", "therapy_id",
+            "frequency", "severity", "how_long", "what_helps", "when_to_get_help",
+        )
+    )  # fmt: skip
+    for side_effect_id, name, summary, therapy_id, frequency, severity, *more in entries:
+        if side_effect_id not in rows:
+            rows[side_effect_id] = (name, dict.fromkeys(therapy_ids))
+            texts += [name, summary]
+        rows[side_effect_id][1][therapy_id] = (Frequency(frequency), Severity(severity))
+        texts += more
+    return [(name, list(by_therapy.values())) for name, by_therapy in rows.values()], texts
 
 
 @require_safe

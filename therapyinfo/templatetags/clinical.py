@@ -10,16 +10,23 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.text import normalize_newlines
 
-from therapyinfo.models import CITATION
+from therapyinfo.models import CITATION, Severity
 
 register = template.Library()
 
 
 @register.filter(is_safe=True)
-def cited_text(text, sources=None):
-    """Plain text with "[@slug]" citations as numbered links to the page's source
+def citable_text(text):
+    """Plain text as HTML, its "[@slug]" citations kept as markers (each bound to
+    the word before it) for `number_citations` to number when a page shows it."""
+    html = escape(normalize_newlines(str(text or ""))).replace("\n", "<br>")
+    return mark_safe(html.replace(" [@", "&nbsp;[@"))
+
+
+def number_citations(html, sources):
+    """Each "[@slug]" marker in `html` as a numbered link to the page's source
     list; a source the page does not list links to its entry on the sources page."""
-    numbers = {source.slug: number for number, source in enumerate(sources or [], start=1)}
+    numbers = {source.slug: number for number, source in enumerate(sources, start=1)}
 
     def link(match):
         slug = match[1]
@@ -29,8 +36,7 @@ def cited_text(text, sources=None):
             '<a href="{}#{}" class="cite">[source]</a>', reverse("sources"), escape(slug)
         )
 
-    html = escape(normalize_newlines(str(text or ""))).replace("\n", "<br>")
-    return mark_safe(CITATION.sub(link, html).replace(" <a", "&nbsp;<a"))
+    return mark_safe(CITATION.sub(link, str(html)))
 
 
 @register.filter
@@ -84,7 +90,46 @@ def after_first_block(html):
     return mark_safe(match[2]) if match else ""
 
 
-@register.simple_tag(takes_context=True)
-def cell_text(context, cell):
-    """A comparison cell's text, numbered by the page's `sources` if it has them."""
-    return cited_text(cell.text, context.get("sources"))
+# The comparison's two tables are built by the two tags below rather than by
+# template loops: at 15 rows by 3 columns, loops and includes were most of
+# the page's render time (README, "Performance"). Cell HTML was escaped when
+# it was stored (ComparisonCell.rendered), so only names are escaped here.
+
+
+def _table_rows(rows, columns, cell):
+    """`<tr>`s: each row's heading, then `cell(name, entry)` per column, where
+    `name` is the column's name as shown above each cell on a phone."""
+    names = [format_html('<span class="compare__name">{}</span>', t.name) for t in columns]
+    return mark_safe(
+        "\n".join(
+            f'<tr>\n<th scope="row">{escape(heading)}</th>\n'
+            + "".join(map(cell, names, entries))
+            + "\n</tr>"
+            for heading, entries in rows
+        )
+    )
+
+
+@register.simple_tag
+def comparison_table_rows(table, columns):
+    """`<tr>`s of the side-by-side table: `table` is (aspect, [cell HTML with
+    numbered citations, one per column])."""
+    return _table_rows(table, columns, lambda name, html: f"<td>{name}{html}</td>")
+
+
+@register.simple_tag
+def side_effect_table_rows(rows, columns):
+    """`<tr>`s of the side-effects table: `rows` is (name, [(frequency, severity)
+    or None per column]); a serious one is marked, a missing one says "Not reported"."""
+
+    def cell(name, entry):
+        if entry is None:
+            return f'<td>{name}<span class="muted">Not reported</span></td>'
+        frequency, severity = entry
+        marked = ' class="cell--serious"' if severity == Severity.SERIOUS else ""
+        return (
+            f'<td{marked}>{name}<span class="cell__frequency">{escape(frequency.label)}</span>'
+            f"<br>{escape(severity.label)}</td>"
+        )
+
+    return _table_rows(rows, columns, cell)

@@ -106,6 +106,13 @@ def rendered(record, field):
 
 
 @register.filter(is_safe=True)
+def html_of(record):
+    """`{{ source|html_of }}`: a record's HTML as rendered when it was saved
+    (`rendered`), or drawn now if a raw update left it without."""
+    return mark_safe(record.rendered or record.render_html())
+
+
+@register.filter(is_safe=True)
 def cite(html, sources):
     """`{{ body|markdown|cite:sources }}`: number citations by the page's source list."""
     numbers = {source.slug: number for number, source in enumerate(sources, start=1)}
