@@ -703,3 +703,24 @@ def test_a_garbled_version_token_is_refused_not_a_500(client, reviewer, ketamine
     response = client.post(change_url(ketamine), data)
     assert response.status_code == 200
     assert "Nothing was saved" in " ".join(response.context["adminform"].form.non_field_errors())
+
+
+@pytest.mark.parametrize("token", [None, ""])
+def test_a_post_without_the_version_token_is_refused_and_changes_nothing(
+    client, editor, ketamine, token
+):
+    # A crafted or scripted post that leaves the token out cannot skip the stale check.
+    client.force_login(editor)
+    data = form_data(client.get(change_url(ketamine)))
+    if token is None:
+        del data["edit_token"]
+    else:
+        data["edit_token"] = token
+    data["typical_course"] = "Typed into a form with no version."
+    response = client.post(change_url(ketamine), data)
+    assert response.status_code == 200
+    errors = " ".join(response.context["adminform"].form.non_field_errors())
+    assert "did not say which version" in errors and "nothing was saved" in errors
+    ketamine.refresh_from_db()
+    assert ketamine.typical_course != "Typed into a form with no version."
+    assert not Revision.objects.filter(object_id=ketamine.pk, status=RevisionStatus.PENDING)

@@ -92,14 +92,21 @@ class EditForm(ContentForm):
         posted = self.data.get(self.add_prefix("edit_token"))
         if self.instance.pk is None:
             return cleaned
-        if posted not in (None, "") and revisions.latest_token(self.instance) != posted:
+        if posted in (None, ""):
+            # Every change form carries the field; a post without it (a script,
+            # a crafted request) cannot show it was made from the current version.
+            raise ValidationError(
+                "This form did not say which version of the record it was opened at, so "
+                "nothing was saved. Reload the page and make your changes again."
+            )
+        if revisions.latest_token(self.instance) != posted:
             what = revisions.what_changed_since(self.instance, posted)
             raise ValidationError(
                 f"{what}, after you opened it. Nothing was saved: copy "
                 "your changes, reload the page and apply them again."
             )
         pending = revisions.pending_for(self.instance)
-        if pending is not None and (posted in (None, "") or self.restoring):
+        if pending is not None and self.restoring:
             # A form that did not open on the pending work (a restore from the
             # history) would replace it unseen.
             who = pending.author.get_username() if pending.author else "someone"
