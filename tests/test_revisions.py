@@ -724,3 +724,29 @@ def test_a_post_without_the_version_token_is_refused_and_changes_nothing(
     ketamine.refresh_from_db()
     assert ketamine.typical_course != "Typed into a form with no version."
     assert not Revision.objects.filter(object_id=ketamine.pk, status=RevisionStatus.PENDING)
+
+
+def test_a_form_opened_before_a_draft_was_restored_cannot_undo_the_restore(
+    client, editor, draft_therapy
+):
+    client.force_login(editor)
+    edit(client, draft_therapy, summary="First draft summary.")
+    old_version = draft_therapy.history.first()
+    edit(client, draft_therapy, summary="Second draft summary.")
+    stale = form_data(client.get(change_url(draft_therapy)))  # opened before the restore
+    url = reverse(
+        "admin:therapyinfo_therapy_simple_history", args=[draft_therapy.pk, old_version.pk]
+    )
+    form = client.get(url).context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data = {k: [str(x) for x in v] if isinstance(v, list) else str(v) for k, v in data.items()}
+    assert client.post(url, data).status_code == 302
+    draft_therapy.refresh_from_db()
+    assert draft_therapy.summary == "First draft summary."
+
+    stale["summary"] = "Typed into a form opened before the restore."
+    response = client.post(change_url(draft_therapy), stale)
+    assert response.status_code == 200
+    assert "Nothing was saved" in " ".join(response.context["adminform"].form.non_field_errors())
+    draft_therapy.refresh_from_db()
+    assert draft_therapy.summary == "First draft summary."

@@ -203,6 +203,18 @@ class ContentAdmin(EditorialAdminMixin, SimpleHistoryAdmin):
                 self.propose(request, form, [])
             return
         super().save_model(request, obj, form, change)
+        if getattr(request, "restoring", False):
+            # A restore calls no save_related: record it once its links are saved,
+            # so the version moves and a form opened before it cannot undo it.
+            save_m2m = form.save_m2m
+
+            def save_m2m_and_record():
+                save_m2m()
+                revisions.Revision.record(
+                    obj, revisions.snapshot_of(obj), request.user, revisions.RevisionStatus.DRAFT
+                )
+
+            form.save_m2m = save_m2m_and_record
 
     def save_related(self, request, form, formsets, change):
         self.warn_about_sanitising(request, form, formsets)
