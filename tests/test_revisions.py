@@ -750,3 +750,21 @@ def test_a_form_opened_before_a_draft_was_restored_cannot_undo_the_restore(
     assert "Nothing was saved" in " ".join(response.context["adminform"].form.non_field_errors())
     draft_therapy.refresh_from_db()
     assert draft_therapy.summary == "First draft summary."
+
+
+def test_a_revision_that_changes_the_address_is_previewed_at_the_live_address(
+    client, editor, reviewer, ketamine
+):
+    client.force_login(editor)
+    edit(client, ketamine, slug="ketamine-renamed", summary="Summary under a new address.")
+    revision = Revision.objects.get(status=RevisionStatus.PENDING)
+    client.force_login(reviewer)
+    preview = client.get(
+        reverse("admin:therapyinfo_revision_preview", args=[revision.pk]), follow=True
+    )
+    assert preview.redirect_chain == [(f"/therapies/ketamine/?revision={revision.pk}", 302)]
+    assert preview.status_code == 200
+    page = preview.content.decode()
+    assert "Summary under a new address." in page and "Preview: changes not published" in page
+    assert client.get("/therapies/ketamine-renamed/").status_code == 404  # rolled back
+    assert public(client, "/therapies/ketamine/").count("Summary under a new address.") == 0

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse
+from django.urls import get_script_prefix
 
 from . import signals
 
@@ -70,6 +71,12 @@ class RevisionPreviewMiddleware:
                     headers={"Cache-Control": PRIVATE},
                 )
             request.revision_preview = revision
+            shown_at = revision.page().get_absolute_url()
+            if shown_at != request.path:
+                # The revision moves the page (a new slug): show it where it would
+                # be, at the address the reviewer asked for.
+                request.path_info = shown_at.removeprefix(get_script_prefix().rstrip("/"))
+                request.path = shown_at
             response = self.get_response(request)
             if hasattr(response, "render") and not response.is_rendered:
                 response.render()
