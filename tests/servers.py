@@ -10,6 +10,7 @@ their own SQLite file (`site_database`) and run on both passes.
 """
 
 import contextlib
+import html
 import http.cookiejar
 import os
 import re
@@ -144,10 +145,17 @@ class Server:
         return opener
 
     def admin_post(self, opener, path, data):
-        """Post an admin form the way a browser would: with the form's CSRF token."""
+        """Post an admin form the way a browser would: with the form's CSRF token
+        and the version it was opened at (its hidden `edit_token`, if it has one)."""
         form = fetch(self.url + path, opener=opener)
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.body).group(1)
-        return fetch(self.url + path, {"csrfmiddlewaretoken": token, **data}, opener=opener)
+        hidden = {
+            name: html.unescape(value)
+            for name, value in re.findall(
+                r'<input type="hidden" name="(csrfmiddlewaretoken|edit_token)" value="([^"]*)"',
+                form.body,
+            )
+        }
+        return fetch(self.url + path, {**hidden, **data}, opener=opener)
 
 
 @pytest.fixture(scope="session")
