@@ -9,6 +9,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils.html import escape
 
 from therapyinfo.cache import read_content_version
 from therapyinfo.models import Article, CrisisResource, Source, Status
@@ -768,3 +769,42 @@ def test_a_revision_that_changes_the_address_is_previewed_at_the_live_address(
     assert "Summary under a new address." in page and "Preview: changes not published" in page
     assert client.get("/therapies/ketamine-renamed/").status_code == 404  # rolled back
     assert public(client, "/therapies/ketamine/").count("Summary under a new address.") == 0
+
+
+def test_a_crisis_line_change_is_previewed_in_the_footer_and_never_kept_for_visitors(
+    client, editor, reviewer
+):
+    line = CrisisResource.objects.get(phone="988")
+    # The live list, read (and kept for this content version) before the preview.
+    assert escape(line.name) in public(client, "/about/")
+    client.force_login(editor)
+    edit(client, line, name="Renamed helpline awaiting review")
+    revision = Revision.objects.get(status=RevisionStatus.PENDING)
+
+    client.force_login(reviewer)
+    review = client.get(review_url(revision)).content.decode()
+    assert 'id="preview-link"' in review
+    preview = client.get(
+        reverse("admin:therapyinfo_revision_preview", args=[revision.pk]), follow=True
+    )
+    assert preview.redirect_chain == [(f"/about/?revision={revision.pk}#get-help", 302)]
+    footer = preview.content.decode().split('id="get-help"')[1]
+    assert "Renamed helpline awaiting review" in footer
+    # Crisis lines are kept per content version; the preview's must not be.
+    for url in ("/about/", "/", "/glossary/"):
+        assert "Renamed helpline awaiting review" not in public(client, url)
+
+
+def test_a_source_change_is_previewed_on_the_sources_page(client, editor, reviewer):
+    source = Source.objects.get(slug="anand-2023")
+    client.force_login(editor)
+    edit(client, source, finding="A finding rewritten by an editor.")
+    revision = Revision.objects.get(status=RevisionStatus.PENDING)
+    client.force_login(reviewer)
+    preview = client.get(
+        reverse("admin:therapyinfo_revision_preview", args=[revision.pk]), follow=True
+    )
+    assert preview.redirect_chain == [(f"/sources/?revision={revision.pk}#anand-2023", 302)]
+    assert "A finding rewritten by an editor." in preview.content.decode()
+    assert "Preview: changes not published" in preview.content.decode()
+    assert "A finding rewritten by an editor." not in public(client, "/sources/")

@@ -848,13 +848,13 @@ class RevisionAdmin(admin.ModelAdmin):
             )
             if record
             else "",
-            "can_preview": revision.page() is not None,
+            "can_preview": revision.preview_address() is not None,
         }
         return TemplateResponse(request, "admin/therapyinfo/revision_review.html", context)
 
     def preview_view(self, request, pk):
         """To the page's own address, where the revision is shown (preview.py)."""
         revision = self.get_revision(request, pk)
-        if revision.page() is None:
-            raise Http404("This change is not part of a page.")
+        if revision.preview_address() is None:
+            raise Http404("This change is not shown at any one address.")
         return HttpResponseRedirect(preview_url(revision))

@@ -107,6 +107,12 @@ class PerVersion:
         self.memo = (None, None)  # (version, value); one assignment, so thread-safe
 
     def __call__(self):
+        from .signals import is_quiet
+
+        if is_quiet():
+            # A preview (preview.py) sees its own unpublished changes; keeping
+            # them would show them to the next visitor.
+            return self.compute()
         version = version_clock.get()
         memo_version, value = self.memo
         if memo_version != version:

@@ -325,6 +325,10 @@ class CrisisResource(SlugNaturalKey, models.Model):
     def __str__(self):
         return f"{self.name} ({self.region})"
 
+    def get_absolute_url(self):
+        # Listed in every page's footer; the About page is where it stands for itself.
+        return f"{reverse('about')}#get-help"
+
     def clean(self):
         super().clean()
         if not (self.phone or self.text or self.url):

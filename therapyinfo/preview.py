@@ -71,7 +71,7 @@ class RevisionPreviewMiddleware:
                     headers={"Cache-Control": PRIVATE},
                 )
             request.revision_preview = revision
-            shown_at = revision.page().get_absolute_url()
+            shown_at = revision.preview_address().partition("#")[0]
             if shown_at != request.path:
                 # The revision moves the page (a new slug): show it where it would
                 # be, at the address the reviewer asked for.
@@ -95,12 +95,13 @@ class RevisionPreviewMiddleware:
         from .revisions import Revision, RevisionStatus
 
         revision = Revision.objects.filter(pk=int(wanted), status=RevisionStatus.PENDING).first()
-        page = revision.page() if revision else None
-        if page is None or page.get_absolute_url() != request.path:
+        address = revision.preview_address() if revision else None
+        if address is None or address.partition("#")[0] != request.path:
             return None
         return revision
 
 
 def preview_url(revision):
-    """The page's own address, showing `revision` to staff."""
-    return f"{revision.page().get_absolute_url()}?{PREVIEW_PARAM}={revision.pk}"
+    """The address where the public would see `revision`'s change, showing it to staff."""
+    path, _, fragment = revision.preview_address().partition("#")
+    return f"{path}?{PREVIEW_PARAM}={revision.pk}" + (f"#{fragment}" if fragment else "")

@@ -452,6 +452,13 @@ class Revision(models.Model):
             return None
         return self.page_type.model_class()._default_manager.filter(pk=self.page_id).first()
 
+    def preview_address(self):
+        """Where the public would see this change: its page, or the address of
+        the shared record (a source on the sources page, a crisis line in every
+        page's footer); None where there is none."""
+        target = self.page() or self.live_record()
+        return target.get_absolute_url() if hasattr(target, "get_absolute_url") else None
+
     def diff(self):
         record = self.live_record()
         old = snapshot_of(record, like=self.data) if record else EMPTY

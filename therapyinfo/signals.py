@@ -38,6 +38,12 @@ def quiet():
         _quiet.on = False
 
 
+def is_quiet():
+    """Whether this thread is inside `quiet()`: rendering a preview whose writes
+    are rolled back, so nothing read now may be kept for later requests."""
+    return getattr(_quiet, "on", False)
+
+
 M2M_WRITES = {"post_add", "post_remove", "post_clear"}
 
 
@@ -52,12 +58,12 @@ def is_content(model):
 
 
 def content_saved_or_deleted(sender, **kwargs):
-    if is_content(sender) and not getattr(_quiet, "on", False):
+    if is_content(sender) and not is_quiet():
         bump_content_version()
 
 
 def content_relation_changed(sender, action, **kwargs):
-    if action in M2M_WRITES and is_content(sender) and not getattr(_quiet, "on", False):
+    if action in M2M_WRITES and is_content(sender) and not is_quiet():
         bump_content_version()
 
 
