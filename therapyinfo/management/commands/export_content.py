@@ -42,7 +42,7 @@ NATURAL_KEY_LOOKUPS = {
 
 # Publishing fields go last in each record, after the content they describe.
 REVIEW_FIELDS = ["status", "last_reviewed", "next_review_due"]
-# `rendered` is derived from the Markdown fields when a record is saved.
+# `rendered` is derived HTML, drawn again whenever a record is saved (signals.py).
 LEFT_OUT = {"id", "reviewed_by", "rendered"}
 
 
