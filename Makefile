@@ -42,6 +42,7 @@ browser-tools: $(BROWSER_TOOLS)
 
 run: install
 	$(DEV_ENV) $(MANAGE) migrate --no-input
+	$(DEV_ENV) $(MANAGE) render_content
 	$(DEV_ENV) $(MANAGE) load_content
 	$(DEV_ENV) $(MANAGE) runserver 127.0.0.1:$(PORT)
 
@@ -50,6 +51,7 @@ run: install
 serve: install
 	$(MANAGE) collectstatic --no-input --verbosity 0
 	$(MANAGE) migrate --no-input
+	$(MANAGE) render_content
 	PORT=$(PORT) bash deploy/serve.sh
 
 # 60 s of wrk traffic on gunicorn + PostgreSQL; fails on any error (see .ci/loadtest).

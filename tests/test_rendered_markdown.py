@@ -52,3 +52,33 @@ def test_the_stored_html_is_not_exported(tmp_path):
     for path in tmp_path.glob("*.json"):
         for record in json.loads(path.read_text()):
             assert "rendered" not in record["fields"], path.name
+
+
+def test_render_content_redraws_stale_html_and_moves_the_version_once(client):
+    from therapyinfo.cache import read_content_version
+    from therapyinfo.models import ComparisonCell, Source
+
+    # As after a release that draws cells, sources or Markdown differently.
+    ComparisonCell.objects.filter(row__slug="onset", therapy__slug="ketamine").update(
+        rendered="<p>Drawn by the old code.</p>"
+    )
+    Source.objects.filter(slug="anand-2023").update(rendered="<p>Old source drawing.</p>")
+    Therapy.objects.filter(slug="ketamine").update(rendered={"body": "<p>Old body.</p>"})
+    assert "Drawn by the old code." in client.get("/compare/").content.decode()
+    before = read_content_version()
+
+    out = StringIO()
+    call_command("render_content", stdout=out)
+    assert "drew 3 of" in out.getvalue()
+    assert read_content_version() > before
+    compare = client.get("/compare/").content.decode()
+    assert "Drawn by the old code." not in compare and "Old source drawing." not in compare
+    assert "Often within hours." in compare
+    assert "Old body." not in client.get("/therapies/ketamine/").content.decode()
+
+    # Nothing stale left: a second run writes nothing and leaves the version alone.
+    version = read_content_version()
+    out = StringIO()
+    call_command("render_content", stdout=out)
+    assert "drew 0 of" in out.getvalue()
+    assert read_content_version() == version
