@@ -36,6 +36,17 @@ def edit(client, obj, **changes):
     return client.post(change_url(obj), data)
 
 
+def restore(client, obj, version):
+    """Post the history's restore form for `version` of `obj` back unchanged."""
+    url = reverse(
+        f"admin:therapyinfo_{obj._meta.model_name}_simple_history", args=[obj.pk, version.pk]
+    )
+    form = client.get(url).context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data = {k: [str(x) for x in v] if isinstance(v, list) else str(v) for k, v in data.items()}
+    return client.post(url, data)
+
+
 def public(client, url):
     """The page as an anonymous visitor gets it."""
     client.logout()
@@ -336,11 +347,7 @@ def test_a_restore_cannot_replace_changes_awaiting_review_unseen(
     edit(client, ketamine, summary="Waiting for review.")
     version = ketamine.history.first()
     client.force_login(reviewer)
-    url = reverse("admin:therapyinfo_therapy_simple_history", args=[ketamine.pk, version.pk])
-    form = client.get(url).context["adminform"].form
-    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
-    data = {k: [str(x) for x in v] if isinstance(v, list) else str(v) for k, v in data.items()}
-    response = client.post(url, data)
+    response = restore(client, ketamine, version)
     assert response.status_code == 200
     assert "waiting for a clinical review" in response.content.decode()
     assert Revision.objects.get(status=RevisionStatus.PENDING).data["fields"]["summary"] == (
@@ -735,13 +742,7 @@ def test_a_form_opened_before_a_draft_was_restored_cannot_undo_the_restore(
     old_version = draft_therapy.history.first()
     edit(client, draft_therapy, summary="Second draft summary.")
     stale = form_data(client.get(change_url(draft_therapy)))  # opened before the restore
-    url = reverse(
-        "admin:therapyinfo_therapy_simple_history", args=[draft_therapy.pk, old_version.pk]
-    )
-    form = client.get(url).context["adminform"].form
-    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
-    data = {k: [str(x) for x in v] if isinstance(v, list) else str(v) for k, v in data.items()}
-    assert client.post(url, data).status_code == 302
+    assert restore(client, draft_therapy, old_version).status_code == 302
     draft_therapy.refresh_from_db()
     assert draft_therapy.summary == "First draft summary."
 
