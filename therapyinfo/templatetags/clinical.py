@@ -39,12 +39,6 @@ def number_citations(html, sources):
     return mark_safe(CITATION.sub(link, str(html)))
 
 
-@register.filter
-def cites(text):
-    """The slugs a text cites, in order of first mention."""
-    return list(dict.fromkeys(CITATION.findall(str(text or ""))))
-
-
 FIRST_BLOCK = re.compile(r"\A\s*(<p>.*?</p>)(.*)\Z", re.S)
 HEADED_PART = re.compile(r"<h3>(.*?)</h3>(.*?)(?=<h3>|\Z)", re.S)
 

@@ -347,13 +347,6 @@ def side_effect_groups(entries):
     return groups
 
 
-@register.filter
-def paired(columns, entries):
-    """`{% for therapy, cell in columns|paired:cells %}`: each column's therapy
-    beside its entry, so a stacked table can name the therapy in every cell."""
-    return list(zip(columns, entries, strict=True))
-
-
 @register.simple_tag
 def selection_links(available, columns):
     """Links for each pair of therapies, for the comparison page.
