@@ -9,8 +9,9 @@ Also here: each model's `markdown_fields` (or its `render_html()`) are rendered
 to HTML as it is saved, into its `rendered` field.
 
 Raw saves from `loaddata` are bumped too: loading a fixture changes pages.
-`QuerySet.update()`, `bulk_create()` and raw SQL send no signals; call
-`cache.bump_content_version()` after them.
+`QuerySet.update()`, `bulk_create()` and raw SQL send no signals: after one
+that changes text, run `manage.py render_content` (it redraws `rendered` and
+bumps the version); after any other, call `cache.bump_content_version()`.
 """
 
 import threading
