@@ -47,6 +47,13 @@ def restore(client, obj, version):
     return client.post(url, data)
 
 
+def open_preview(client, revision):
+    """The review screen's "Preview" link, followed to the page it opens."""
+    return client.get(
+        reverse("admin:therapyinfo_revision_preview", args=[revision.pk]), follow=True
+    )
+
+
 def public(client, url):
     """The page as an anonymous visitor gets it."""
     client.logout()
@@ -105,9 +112,7 @@ def test_reviewer_sees_the_diff_previews_and_publishes_with_a_note(
     assert "Summary" in diff and "A brand new summary for patients." in diff
     assert "Typical course" not in diff  # only what changed
 
-    preview = client.get(
-        reverse("admin:therapyinfo_revision_preview", args=[revision.pk]), follow=True
-    )
+    preview = open_preview(client, revision)
     assert preview.redirect_chain == [(f"/therapies/ketamine/?revision={revision.pk}", 302)]
     assert preview.status_code == 200
     assert "A brand new summary for patients." in preview.content.decode()
@@ -761,9 +766,7 @@ def test_a_revision_that_changes_the_address_is_previewed_at_the_live_address(
     edit(client, ketamine, slug="ketamine-renamed", summary="Summary under a new address.")
     revision = Revision.objects.get(status=RevisionStatus.PENDING)
     client.force_login(reviewer)
-    preview = client.get(
-        reverse("admin:therapyinfo_revision_preview", args=[revision.pk]), follow=True
-    )
+    preview = open_preview(client, revision)
     assert preview.redirect_chain == [(f"/therapies/ketamine/?revision={revision.pk}", 302)]
     assert preview.status_code == 200
     page = preview.content.decode()
@@ -785,9 +788,7 @@ def test_a_crisis_line_change_is_previewed_in_the_footer_and_never_kept_for_visi
     client.force_login(reviewer)
     review = client.get(review_url(revision)).content.decode()
     assert 'id="preview-link"' in review
-    preview = client.get(
-        reverse("admin:therapyinfo_revision_preview", args=[revision.pk]), follow=True
-    )
+    preview = open_preview(client, revision)
     assert preview.redirect_chain == [(f"/about/?revision={revision.pk}#get-help", 302)]
     footer = preview.content.decode().split('id="get-help"')[1]
     assert "Renamed helpline awaiting review" in footer
@@ -802,9 +803,7 @@ def test_a_source_change_is_previewed_on_the_sources_page(client, editor, review
     edit(client, source, finding="A finding rewritten by an editor.")
     revision = Revision.objects.get(status=RevisionStatus.PENDING)
     client.force_login(reviewer)
-    preview = client.get(
-        reverse("admin:therapyinfo_revision_preview", args=[revision.pk]), follow=True
-    )
+    preview = open_preview(client, revision)
     assert preview.redirect_chain == [(f"/sources/?revision={revision.pk}#anand-2023", 302)]
     assert "A finding rewritten by an editor." in preview.content.decode()
     assert "Preview: changes not published" in preview.content.decode()
