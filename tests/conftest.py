@@ -11,7 +11,7 @@ from django.core.management import call_command
 from therapyinfo.cache import version_clock
 from therapyinfo.context_processors import all_crisis_resources
 from therapyinfo.models import Status, Therapy
-from therapyinfo.templatetags.content import site_glossary_index
+from therapyinfo.templating.content import site_glossary_index
 
 
 @pytest.fixture(scope="session")

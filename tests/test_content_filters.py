@@ -4,7 +4,7 @@ filters: formatting survives, anything that could run code does not."""
 import pytest
 
 from therapyinfo.models import Source
-from therapyinfo.templatetags.content import cite, markdown_filter
+from therapyinfo.templating.content import cite, markdown_filter
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,7 @@ from therapyinfo.models import (
     Therapy,
     TherapySideEffect,
 )
-from therapyinfo.templatetags.content import site_glossary_index
+from therapyinfo.templating.content import site_glossary_index
 
 pytestmark = pytest.mark.django_db
 

@@ -36,8 +36,8 @@ from .models import (
     TherapySideEffect,
 )
 from .selection import SelectionError, canonical_query, parse_selection
-from .templatetags.clinical import number_citations
-from .templatetags.page_meta import mentions_crisis
+from .templating.clinical import number_citations
+from .templating.page_meta import mentions_crisis
 
 DEFAULT_COMPARISON = "ketamine-vs-psychedelics"
 

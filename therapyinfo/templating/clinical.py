@@ -4,7 +4,6 @@ reader is looking at."""
 
 import re
 
-from django import template
 from django.urls import reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
@@ -12,10 +11,7 @@ from django.utils.text import normalize_newlines
 
 from therapyinfo.models import CITATION, Severity
 
-register = template.Library()
 
-
-@register.filter(is_safe=True)
 def citable_text(text):
     """Plain text as HTML, its "[@slug]" citations kept as markers (each bound to
     the word before it) for `number_citations` to number when a page shows it."""
@@ -43,7 +39,6 @@ FIRST_BLOCK = re.compile(r"\A\s*(<p>.*?</p>)(.*)\Z", re.S)
 HEADED_PART = re.compile(r"<h3>(.*?)</h3>(.*?)(?=<h3>|\Z)", re.S)
 
 
-@register.filter(is_safe=True)
 def fold_after_first(html, label):
     """Keep the first paragraph in view and fold the rest under `label`."""
     match = FIRST_BLOCK.match(str(html))
@@ -54,7 +49,6 @@ def fold_after_first(html, label):
     )
 
 
-@register.filter(is_safe=True)
 def fold_headings(html):
     """Each <h3> part of rendered Markdown becomes a <details> that the heading opens,
     so a reader sees every question at a glance and opens the ones that matter."""
@@ -70,14 +64,12 @@ def fold_headings(html):
     return mark_safe(html[:start] + folded)
 
 
-@register.filter(is_safe=True)
 def first_block(html):
     """The first paragraph of rendered Markdown."""
     match = FIRST_BLOCK.match(str(html))
     return mark_safe(match[1]) if match else html
 
 
-@register.filter(is_safe=True)
 def after_first_block(html):
     """Everything after the first paragraph of rendered Markdown."""
     match = FIRST_BLOCK.match(str(html))
@@ -104,14 +96,12 @@ def _table_rows(rows, columns, cell):
     )
 
 
-@register.simple_tag
 def comparison_table_rows(table, columns):
     """`<tr>`s of the side-by-side table: `table` is (aspect, [cell HTML with
     numbered citations, one per column])."""
     return _table_rows(table, columns, lambda name, html: f"<td>{name}{html}</td>")
 
 
-@register.simple_tag
 def side_effect_table_rows(rows, columns):
     """`<tr>`s of the side-effects table: `rows` is (name, [(frequency, severity)
     or None per column]); a serious one is marked, a missing one says "Not reported"."""

@@ -6,15 +6,12 @@ import html
 import json
 import re
 
-from django import template
 from django.core.exceptions import DisallowedHost
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Model
 from django.utils.safestring import mark_safe
 
 from therapyinfo.cache import PerVersion
-
-register = template.Library()
 
 # The record a detail page is about, in the order they are looked for.
 PAGE_OBJECTS = ("article", "therapy", "comparison")
@@ -34,7 +31,6 @@ def page_object(context):
     return None
 
 
-@register.simple_tag(takes_context=True)
 def canonical_url(context):
     """The page's one address: the record's own URL on detail pages (so
     /compare/ and /compare/?therapies=… point at the comparison), else the path
@@ -49,7 +45,6 @@ def canonical_url(context):
         return ""
 
 
-@register.simple_tag(takes_context=True)
 def medical_webpage(context, name, description):
     """A <script type="application/ld+json"> block describing the page as a
     schema.org MedicalWebPage, with lastReviewed where the page has been reviewed.
@@ -104,7 +99,6 @@ def all_published_changes():
 published_changes = PerVersion(all_published_changes)
 
 
-@register.simple_tag
 def page_changes(page):
     """`{% page_changes page as changes %}`: the page's published changes, newest
     first, as dicts with `reviewed_at` and `note`."""
@@ -114,13 +108,11 @@ def page_changes(page):
     return by_page.get((page._meta.model_name, page.pk), [])
 
 
-@register.simple_tag
 def site_last_updated():
     """When a reviewer last published a change anywhere on the site, or None."""
     return published_changes()[1]
 
 
-@register.simple_tag
 def page_change_notes(page):
     """The page's published changes that carry a note for readers."""
     return [change for change in page_changes(page) if change["note"]]
@@ -153,32 +145,7 @@ def _texts(value, depth=0):
             yield from _texts(item, depth)
 
 
-@register.simple_tag
 def mentions_crisis(*values):
     """`{% mentions_crisis article sections as crisis %}`: True when any of the
     text talks about suicide, self-harm or a crisis."""
     return any(CRISIS_WORDS.search(text) for text in _texts(values))
-
-
-class CaptureNode(template.Node):
-    def __init__(self, nodelist, name):
-        self.nodelist, self.name = nodelist, name
-
-    def render(self, context):
-        # Already escaped by the template it came from.
-        context[self.name] = mark_safe(" ".join(self.nodelist.render(context).split()))
-        return ""
-
-
-@register.tag
-def capture(parser, token):
-    """`{% capture as name %}…{% endcapture %}`: render once, use many times.
-
-    base.html wraps its title and description blocks in it, so the same words
-    fill <title>, the meta description, Open Graph and the JSON-LD."""
-    bits = token.split_contents()
-    if len(bits) != 3 or bits[1] != "as":
-        raise template.TemplateSyntaxError("Usage: {% capture as name %}…{% endcapture %}")
-    nodelist = parser.parse(("endcapture",))
-    parser.delete_first_token()
-    return CaptureNode(nodelist, bits[2])

@@ -12,15 +12,12 @@ from functools import lru_cache
 
 import markdown as markdown_lib
 import nh3
-from django import template
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from therapyinfo.cache import PerVersion
 from therapyinfo.models import CITATION, Frequency, GlossaryTerm
 from therapyinfo.timeline import layout
-
-register = template.Library()
 
 ALLOWED_TAGS = {
     "h2", "h3", "h4", "p", "ul", "ol", "li", "a", "em", "strong", "code",
@@ -83,7 +80,6 @@ def render_markdown(text, top=2):
     return mark_safe(clean)
 
 
-@register.filter(name="markdown", is_safe=True)
 def markdown_filter(text, top_heading=2):
     """`{{ body|markdown }}`; `{{ body|markdown:3 }}` when the text sits under an
     <h2>, so its own top heading becomes an <h3>."""
@@ -96,7 +92,6 @@ def markdown_filter(text, top_heading=2):
 MARKDOWN_TOP_HEADING = 3
 
 
-@register.filter(is_safe=True)
 def rendered(record, field):
     """`{{ therapy|rendered:"body" }}`: a Markdown field as rendered when it was saved."""
     html = record.rendered.get(field)
@@ -105,14 +100,12 @@ def rendered(record, field):
     return mark_safe(html)
 
 
-@register.filter(is_safe=True)
 def html_of(record):
     """`{{ source|html_of }}`: a record's HTML as rendered when it was saved
     (`rendered`), or drawn now if a raw update left it without."""
     return mark_safe(record.rendered or record.render_html())
 
 
-@register.filter(is_safe=True)
 def cite(html, sources):
     """`{{ body|markdown|cite:sources }}`: number citations by the page's source list."""
     numbers = {source.slug: number for number, source in enumerate(sources, start=1)}
@@ -220,13 +213,11 @@ class GlossaryLinker:
         return "".join(parts)
 
 
-@register.simple_tag
 def glossary_linker():
     """`{% glossary_linker as glossary %}`, then `{{ html|glossary:glossary }}`."""
     return GlossaryLinker()
 
 
-@register.filter(is_safe=True)
 def glossary(html, linker):
     """Explain the page's first use of each glossary term; `html` must already be safe."""
     if not linker:
@@ -234,7 +225,6 @@ def glossary(html, linker):
     return mark_safe(linker.link(str(html)))
 
 
-@register.filter
 def tel(number):
     """A phone number as a tel: or sms: link target: digits and a leading +."""
     number = str(number or "").strip()
@@ -284,7 +274,6 @@ def _range_in_words(low, high):
     return f"from {_words(low_amount, low_unit)} to {_words(high_amount, high_unit)}"
 
 
-@register.filter
 def hours_to_words(hours):
     """6 -> 'about 6 hours', 24 -> 'about 1 day', 0 -> 'less than an hour'."""
     hours = _as_int(hours)
@@ -295,7 +284,6 @@ def hours_to_words(hours):
     return _words(*_hours_in_units(hours))
 
 
-@register.filter
 def days_to_words(days):
     """3 -> 'about 3 days', 21 -> 'about 3 weeks', 90 -> 'about 3 months'."""
     days = _as_int(days)
@@ -306,7 +294,6 @@ def days_to_words(days):
     return _words(*_days_in_units(days))
 
 
-@register.simple_tag
 def hours_range(low, high):
     """The onset range of a therapy in words, e.g. 'about 2 to 24 hours'."""
     low, high = _as_int(low), _as_int(high)
@@ -317,7 +304,6 @@ def hours_range(low, high):
     return _range_in_words(_hours_in_units(low), _hours_in_units(high))
 
 
-@register.simple_tag
 def days_range(low, high):
     """The duration range of a therapy in words, e.g. 'about 3 to 7 days'."""
     low, high = _as_int(low), _as_int(high)
@@ -328,7 +314,6 @@ def days_range(low, high):
     return _range_in_words(_days_in_units(low), _days_in_units(high))
 
 
-@register.filter
 def side_effect_groups(entries):
     """Split a therapy's side effects into the three groups a patient needs:
     serious (get help), common and less common."""
@@ -347,7 +332,6 @@ def side_effect_groups(entries):
     return groups
 
 
-@register.simple_tag
 def selection_links(available, columns):
     """Links for each pair of therapies, for the comparison page.
 
@@ -368,7 +352,6 @@ def selection_links(available, columns):
     return links
 
 
-@register.inclusion_tag("includes/timeline.html")
 def timeline(therapies, heading_id="timeline-title", words=None):
     """The timeline picture for `therapies`, with the same timings in words
     beside it, drawn from their numeric ranges on every render, so an edit in
