@@ -294,10 +294,10 @@ def test_a_cell_is_stored_with_its_citations_left_for_the_page_to_number():
     assert "Several large trials or an official document" in cell.rendered
     assert '<time datetime="2026-11">November 2026</time>' in cell.rendered
     # Numbered by a page that lists the source; linked to the sources page by one that does not.
-    anand = Source.objects.get(slug="anand-2023")
-    assert '<a href="#source-1" class="cite">[1]</a>' in number_citations(cell.rendered, [anand])
+    numbers = {"anand-2023": 1}
+    assert '<a href="#source-1" class="cite">[1]</a>' in number_citations(cell.rendered, numbers)
     assert '<a href="/sources/#anand-2023" class="cite">[source]</a>' in number_citations(
-        cell.rendered, []
+        cell.rendered, {}
     )
 
 
@@ -319,6 +319,14 @@ def test_a_cell_changed_without_signals_is_drawn_for_the_request(client):
     )
     html = client.get("/compare/").content.decode()
     assert 'Updated in bulk&nbsp;<a href="#source-' in html
+
+
+def test_a_source_changed_without_signals_is_drawn_for_the_request(client):
+    anand = Source.objects.get(slug="anand-2023")
+    Source.objects.filter(pk=anand.pk).update(title="Retitled in bulk", rendered="")
+    sources = client.get("/compare/").content.decode().split('id="sources-heading"')[1]
+    entry = sources.split('id="source-')[1:]
+    assert any("<cite>Retitled in bulk</cite>" in item for item in entry)
 
 
 def test_side_effects_with_no_figure_are_not_presented_as_rare(client):

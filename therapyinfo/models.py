@@ -43,17 +43,21 @@ class PublishableQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Everything for staff who may edit or view these records (previews of
         drafts); only published records for everyone else."""
-        opts = self.model._meta
-        if (
-            user.is_active
-            and user.is_staff
-            and (
-                user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
-                or user.has_perm(f"{opts.app_label}.view_{opts.model_name}")
-            )
-        ):
-            return self.all()
-        return self.published()
+        return self.all() if sees_drafts(user, self.model) else self.published()
+
+
+def sees_drafts(user, model):
+    """Whether `user` may see `model`'s unpublished records: staff who may
+    edit or view them, to preview a draft at its own address."""
+    opts = model._meta
+    return (
+        user.is_active
+        and user.is_staff
+        and (
+            user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
+            or user.has_perm(f"{opts.app_label}.view_{opts.model_name}")
+        )
+    )
 
 
 def editorial_permissions(model_name, plural):

@@ -19,10 +19,10 @@ def citable_text(text):
     return mark_safe(html.replace(" [@", "&nbsp;[@"))
 
 
-def number_citations(html, sources):
+def number_citations(html, numbers):
     """Each "[@slug]" marker in `html` as a numbered link to the page's source
-    list; a source the page does not list links to its entry on the sources page."""
-    numbers = {source.slug: number for number, source in enumerate(sources, start=1)}
+    list (`numbers`: {slug: number}); a source the page does not list links to
+    its entry on the sources page."""
 
     def link(match):
         slug = match[1]
