@@ -4,7 +4,7 @@ filters: formatting survives, anything that could run code does not."""
 import pytest
 
 from therapyinfo.models import Source
-from therapyinfo.templating.content import cite, markdown_filter
+from therapyinfo.templating.content import cite, render_markdown
 
 
 @pytest.mark.parametrize(
@@ -19,7 +19,7 @@ from therapyinfo.templating.content import cite, markdown_filter
     ],
 )
 def test_dangerous_markup_never_reaches_the_page(dangerous):
-    html = str(markdown_filter(f"Before.\n\n{dangerous}\n\nAfter."))
+    html = str(render_markdown(f"Before.\n\n{dangerous}\n\nAfter."))
     lowered = html.lower()
     assert "<script" not in lowered
     assert "onerror" not in lowered
@@ -34,7 +34,7 @@ def test_headings_lists_links_emphasis_and_tables_survive():
         "## Heading\n\n- one\n- two\n\n*soft* **strong** [NHS](https://www.nhs.uk)\n\n"
         "| a | b |\n|---|---|\n| 1 | 2 |\n"
     )
-    html = str(markdown_filter(text))
+    html = str(render_markdown(text))
     for tag in ("<h2>", "<li>one</li>", "<em>soft</em>", "<strong>strong</strong>",
                 '<a href="https://www.nhs.uk">NHS</a>', "<table>", "<td>1</td>"):  # fmt: skip
         assert tag in html
@@ -42,12 +42,12 @@ def test_headings_lists_links_emphasis_and_tables_survive():
 
 def test_citations_become_numbered_links_to_the_sources_list():
     sources = [Source(slug="anand-2023"), Source(slug="murrough-2013")]
-    html = cite(markdown_filter("Relapse came after 18 days [@murrough-2013]."), sources)
+    html = cite(render_markdown("Relapse came after 18 days [@murrough-2013]."), sources)
     assert '<a href="#source-2" class="cite">[2]</a>' in html
     assert "[@" not in html
 
 
 def test_markdown_headings_start_under_the_page_heading_without_skipping():
-    html = str(markdown_filter("### What it is\n\nText.\n\n#### Detail\n\nMore.", 3))
+    html = str(render_markdown("### What it is\n\nText.\n\n#### Detail\n\nMore.", 3))
     assert "<h3>What it is</h3>" in html and "<h4>Detail</h4>" in html
-    assert "<h2>" in str(markdown_filter("# Title\n\n## Part"))
+    assert "<h2>" in str(render_markdown("# Title\n\n## Part"))

@@ -76,7 +76,7 @@ def after_first_block(html):
     return mark_safe(match[2]) if match else ""
 
 
-# The comparison's two tables are built by the two tags below rather than by
+# The comparison's two tables are built by the two functions below rather than by
 # template loops: at 15 rows by 3 columns, loops and includes were most of
 # the page's render time (README, "Performance"). Cell HTML was escaped when
 # it was stored (ComparisonCell.rendered), so only names are escaped here.

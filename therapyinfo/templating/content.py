@@ -1,7 +1,9 @@
-"""Template filters that turn editors' text into safe, readable HTML.
+"""Filters and functions that turn editors' text into safe, readable HTML
+(therapyinfo/jinja2.py gives them to the public pages' templates).
 
-`markdown` is the only way Markdown reaches a page: it renders and
+`render_markdown` is the only way Markdown reaches a page: it renders and
 sanitises with nh3 (an allow-list, so anything not named here is dropped).
+A record's Markdown is rendered when it is saved, and `rendered` reads it.
 `cite` then links citations like [@murrough-2013] to the page's numbered
 sources list. The plain-word filters keep number formatting out of the
 templates.
@@ -80,20 +82,12 @@ def render_markdown(text, top=2):
     return mark_safe(clean)
 
 
-def markdown_filter(text, top_heading=2):
-    """`{{ body|markdown }}`; `{{ body|markdown:3 }}` when the text sits under an
-    <h2>, so its own top heading becomes an <h3>."""
-    if not text:
-        return ""
-    return render_markdown(str(text), min(max(int(top_heading), 2), 4))
-
-
 # Stored Markdown sits under a page's <h2> section headings.
 MARKDOWN_TOP_HEADING = 3
 
 
 def rendered(record, field):
-    """`{{ therapy|rendered:"body" }}`: a Markdown field as rendered when it was saved."""
+    """`{{ therapy|rendered("body") }}`: a Markdown field as rendered when it was saved."""
     html = record.rendered.get(field)
     if html is None:  # a field not rendered yet (a raw update): render it for this request
         return render_markdown(getattr(record, field) or "", MARKDOWN_TOP_HEADING)
@@ -107,7 +101,7 @@ def html_of(record):
 
 
 def cite(html, sources):
-    """`{{ body|markdown|cite:sources }}`: number citations by the page's source list."""
+    """`{{ therapy|rendered("body")|cite(sources) }}`: number citations by the page's source list."""
     numbers = {source.slug: number for number, source in enumerate(sources, start=1)}
     return mark_safe(link_citations(str(html), numbers))
 
@@ -214,7 +208,7 @@ class GlossaryLinker:
 
 
 def glossary_linker():
-    """`{% glossary_linker as glossary %}`, then `{{ html|glossary:glossary }}`."""
+    """`{% set terms = glossary_linker() %}`, then `{{ html|glossary(terms) }}`."""
     return GlossaryLinker()
 
 

@@ -100,8 +100,8 @@ published_changes = PerVersion(all_published_changes)
 
 
 def page_changes(page):
-    """`{% page_changes page as changes %}`: the page's published changes, newest
-    first, as dicts with `reviewed_at` and `note`."""
+    """The page's published changes, newest first, as dicts with `reviewed_at`
+    and `note`."""
     if not isinstance(page, Model) or page.pk is None:
         return []
     by_page, _ = published_changes()
@@ -146,6 +146,6 @@ def _texts(value, depth=0):
 
 
 def mentions_crisis(*values):
-    """`{% mentions_crisis article sections as crisis %}`: True when any of the
+    """`mentions_crisis(article, sections)`: True when any of the
     text talks about suicide, self-harm or a crisis."""
     return any(CRISIS_WORDS.search(text) for text in _texts(values))
