@@ -11,16 +11,15 @@ safe) passes through untouched.
 """
 
 import html
-from functools import lru_cache
 
 from django.conf import settings
 from django.template import defaultfilters
 from django.templatetags.static import static
-from django.urls import get_script_prefix, reverse
 from django.utils.timezone import template_localtime
 from jinja2 import Environment, pass_context
 from markupsafe import Markup
 
+from .addresses import url
 from .templating import clinical, content, page_meta
 
 
@@ -33,18 +32,6 @@ def finalize(value):
     if value is None or hasattr(value, "__html__") or value.__class__ in (int, float):
         return value
     return finalize(str(value))
-
-
-def url(name, *args):
-    """`{{ url('comparison', slug) }}`: `reverse`, kept per script prefix, name
-    and arguments. Addresses depend only on the code, and a page asks for
-    some thirty of them."""
-    return _reverse(get_script_prefix(), name, args)
-
-
-@lru_cache(maxsize=1024)
-def _reverse(prefix, name, args):
-    return reverse(name, args=args or None)
 
 
 def squash(html):

@@ -14,8 +14,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.template.loader import render_to_string
-from django.urls import reverse
 from simple_history.models import HistoricalRecords
+
+from .addresses import url
 
 
 def add_months(day, months):
@@ -252,7 +253,7 @@ class Source(SlugNaturalKey, models.Model):
         return f"{self.authors.split(',')[0]} {self.year}"
 
     def get_absolute_url(self):
-        return f"{reverse('sources')}#{self.slug}"
+        return f"{url('sources')}#{self.slug}"
 
     def clean(self):
         super().clean()
@@ -293,7 +294,7 @@ class GlossaryTerm(SlugNaturalKey, models.Model):
         return self.term
 
     def get_absolute_url(self):
-        return f"{reverse('glossary')}#{self.slug}"
+        return f"{url('glossary')}#{self.slug}"
 
     def clean(self):
         super().clean()
@@ -331,7 +332,7 @@ class CrisisResource(SlugNaturalKey, models.Model):
 
     def get_absolute_url(self):
         # Listed in every page's footer; the About page is where it stands for itself.
-        return f"{reverse('about')}#get-help"
+        return f"{url('about')}#get-help"
 
     def clean(self):
         super().clean()
@@ -478,7 +479,7 @@ class Therapy(Reviewed):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("therapy", args=[self.slug])
+        return url("therapy", self.slug)
 
     def clean(self):
         super().clean()
@@ -631,7 +632,7 @@ class Comparison(Reviewed):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("comparison", args=[self.slug])
+        return url("comparison", self.slug)
 
     def clean(self):
         super().clean()
@@ -771,7 +772,7 @@ class Article(Reviewed):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("article", args=[self.slug])
+        return url("article", self.slug)
 
     def clean(self):
         super().clean()

@@ -275,7 +275,7 @@ def comparison_rows(comparison, therapy_ids):
 def cited_sources(texts):
     """The sources the texts cite, numbered in the order a reader meets them:
     each one's slug and its entry in the list, as drawn when it was saved."""
-    slugs = list(dict.fromkeys(slug for text in texts for slug in CITATION.findall(text)))
+    slugs = list(dict.fromkeys(CITATION.findall("\n".join(texts))))
     if not slugs:
         return []
     found = query(

@@ -3,13 +3,13 @@ sources (comparison cells), and the labels that say what kind of source a
 reader is looking at."""
 
 import re
+from html import escape
 
-from django.urls import reverse
-from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.text import normalize_newlines
 
-from therapyinfo.models import CITATION, Severity
+from therapyinfo.addresses import url
+from therapyinfo.models import CITATION, Frequency, Severity
 
 
 def citable_text(text):
@@ -28,9 +28,7 @@ def number_citations(html, numbers):
         slug = match[1]
         if slug in numbers:
             return f'<a href="#source-{numbers[slug]}" class="cite">[{numbers[slug]}]</a>'
-        return format_html(
-            '<a href="{}#{}" class="cite">[source]</a>', reverse("sources"), escape(slug)
-        )
+        return f'<a href="{url("sources")}#{escape(slug)}" class="cite">[source]</a>'
 
     return mark_safe(CITATION.sub(link, str(html)))
 
@@ -79,13 +77,17 @@ def after_first_block(html):
 # The comparison's two tables are built by the two functions below rather than by
 # template loops: at 15 rows by 3 columns, loops and includes were most of
 # the page's render time (README, "Performance"). Cell HTML was escaped when
-# it was stored (ComparisonCell.rendered), so only names are escaped here.
+# it was stored (ComparisonCell.rendered), so only names are escaped here,
+# with the standard library's `escape`, which gives what Django's does
+# without its lazy-string wrapper.
+
+LABELS = {choice: escape(choice.label) for choice in (*Frequency, *Severity)}
 
 
 def _table_rows(rows, columns, cell):
     """`<tr>`s: each row's heading, then `cell(name, entry)` per column, where
     `name` is the column's name as shown above each cell on a phone."""
-    names = [format_html('<span class="compare__name">{}</span>', t.name) for t in columns]
+    names = [f'<span class="compare__name">{escape(t.name)}</span>' for t in columns]
     return mark_safe(
         "\n".join(
             f'<tr>\n<th scope="row">{escape(heading)}</th>\n'
@@ -112,8 +114,8 @@ def side_effect_table_rows(rows, columns):
         frequency, severity = entry
         marked = ' class="cell--serious"' if severity == Severity.SERIOUS else ""
         return (
-            f'<td{marked}>{name}<span class="cell__frequency">{escape(frequency.label)}</span>'
-            f"<br>{escape(severity.label)}</td>"
+            f'<td{marked}>{name}<span class="cell__frequency">{LABELS[frequency]}</span>'
+            f"<br>{LABELS[severity]}</td>"
         )
 
     return _table_rows(rows, columns, cell)

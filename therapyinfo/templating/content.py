@@ -101,7 +101,8 @@ def html_of(record):
 
 
 def cite(html, sources):
-    """`{{ therapy|rendered("body")|cite(sources) }}`: number citations by the page's source list."""
+    """`{{ therapy|rendered("body")|cite(sources) }}`: number citations by the
+    page's source list."""
     numbers = {source.slug: number for number, source in enumerate(sources, start=1)}
     return mark_safe(link_citations(str(html), numbers))
 

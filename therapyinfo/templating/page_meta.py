@@ -148,4 +148,4 @@ def _texts(value, depth=0):
 def mentions_crisis(*values):
     """`mentions_crisis(article, sections)`: True when any of the
     text talks about suicide, self-harm or a crisis."""
-    return any(CRISIS_WORDS.search(text) for text in _texts(values))
+    return CRISIS_WORDS.search("\n".join(_texts(values))) is not None
