@@ -28,9 +28,7 @@ from .models import (
     ArticleSection,
     Comparison,
     ComparisonCell,
-    Frequency,
     GlossaryTerm,
-    Severity,
     Source,
     Status,
     Therapy,
@@ -319,7 +317,7 @@ def side_effect_table(therapy_ids):
         if side_effect_id not in rows:
             rows[side_effect_id] = (name, dict.fromkeys(therapy_ids))
             texts += [name, summary]
-        rows[side_effect_id][1][therapy_id] = (Frequency(frequency), Severity(severity))
+        rows[side_effect_id][1][therapy_id] = (frequency, severity)
         texts += more
     return [(name, list(by_therapy.values())) for name, by_therapy in rows.values()], texts
 

@@ -5,7 +5,7 @@ reader is looking at."""
 import re
 from html import escape
 
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import normalize_newlines
 
 from therapyinfo.addresses import url
@@ -30,7 +30,7 @@ def number_citations(html, numbers):
             return f'<a href="#source-{numbers[slug]}" class="cite">[{numbers[slug]}]</a>'
         return f'<a href="{url("sources")}#{escape(slug)}" class="cite">[source]</a>'
 
-    return mark_safe(CITATION.sub(link, str(html)))
+    return SafeString(CITATION.sub(link, html)) if "[@" in html else html
 
 
 FIRST_BLOCK = re.compile(r"\A\s*(<p>.*?</p>)(.*)\Z", re.S)
@@ -81,7 +81,8 @@ def after_first_block(html):
 # with the standard library's `escape`, which gives what Django's does
 # without its lazy-string wrapper.
 
-LABELS = {choice: escape(choice.label) for choice in (*Frequency, *Severity)}
+FREQUENCY_LABELS = {choice: escape(choice.label) for choice in Frequency}
+SEVERITY_LABELS = {choice: escape(choice.label) for choice in Severity}
 
 
 def _table_rows(rows, columns, cell):
@@ -114,8 +115,8 @@ def side_effect_table_rows(rows, columns):
         frequency, severity = entry
         marked = ' class="cell--serious"' if severity == Severity.SERIOUS else ""
         return (
-            f'<td{marked}>{name}<span class="cell__frequency">{LABELS[frequency]}</span>'
-            f"<br>{LABELS[severity]}</td>"
+            f'<td{marked}>{name}<span class="cell__frequency">{FREQUENCY_LABELS[frequency]}</span>'
+            f"<br>{SEVERITY_LABELS[severity]}</td>"
         )
 
     return _table_rows(rows, columns, cell)

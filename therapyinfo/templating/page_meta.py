@@ -21,6 +21,7 @@ PAGE_OBJECTS = ("article", "therapy", "comparison")
 JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
 
 CRISIS_WORDS = re.compile(r"\bsuicid|\bcrisis\b|\bself-harm", re.IGNORECASE)
+CRISIS_STEMS = ("suicid", "crisis", "self-harm")
 
 
 def page_object(context):
@@ -142,10 +143,19 @@ def _texts(value, depth=0):
         except TypeError:
             return
         for item in items:
-            yield from _texts(item, depth)
+            if item.__class__ is str:  # most items: no generator for each
+                yield item
+            else:
+                yield from _texts(item, depth)
 
 
 def mentions_crisis(*values):
     """`mentions_crisis(article, sections)`: True when any of the
     text talks about suicide, self-harm or a crisis."""
-    return CRISIS_WORDS.search("\n".join(_texts(values))) is not None
+    text = "\n".join(_texts(values))
+    lowered = text.lower()
+    # The plain substring tests rule out most pages at a fraction of the
+    # regular expression's cost; it then checks the words' boundaries.
+    if not any(word in lowered for word in CRISIS_STEMS):
+        return False
+    return CRISIS_WORDS.search(text) is not None
