@@ -85,7 +85,7 @@ ROOT_URLCONF = "therapyinfo.urls"
 WSGI_APPLICATION = "therapyinfo.wsgi.application"
 
 # The public pages are Jinja2 (templates/, therapyinfo/jinja2.py): it renders
-# them several times faster than Django's language. The admin and its
+# them in half the time Django's language took. The admin and its
 # overrides (therapyinfo/templates/admin/) keep Django's.
 TEMPLATES = [
     {

@@ -4,7 +4,6 @@ query count does not grow with its content."""
 
 import logging
 import sys
-from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
@@ -12,7 +11,7 @@ from django.contrib.syndication.views import Feed
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.http import HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.template import loader
 from django.urls import reverse
@@ -21,19 +20,22 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from .comparison_table import (
+    cited_sources,
+    comparison_columns,
+    comparison_rows,
+    side_effect_table,
+    visible_comparison,
+)
 from .middleware import is_database_outage, outage_response
 from .models import (
-    CITATION,
     Article,
     ArticleSection,
     Comparison,
-    ComparisonCell,
     GlossaryTerm,
     Source,
-    Status,
     Therapy,
     TherapySideEffect,
-    sees_drafts,
 )
 from .selection import SelectionError, canonical_query, parse_selection
 from .templating.clinical import number_citations
@@ -134,9 +136,9 @@ NO_CELL = mark_safe('<p class="cell__text muted">Not known: we have no informati
 def comparison_detail(request, slug=DEFAULT_COMPARISON):
     """The side-by-side page. Its cells and sources were rendered when they were
     saved (`rendered`), so a render here joins stored HTML and numbers its
-    citations: five queries, whatever the size of the table. The four that
-    read the table are plain SQL (see `query`)."""
-    comparison = visible_comparison(request, slug)
+    citations: five queries in plain SQL (comparison_table.py), whatever the
+    size of the table."""
+    comparison = visible_comparison(viewer(request), slug)
     available = comparison_columns(comparison)
     raw = request.GET.get("therapies")
     try:
@@ -193,133 +195,6 @@ def names_in_words(names):
     if len(names) < 2:
         return "".join(names)
     return ", ".join(names[:-1]) + " and " + names[-1]
-
-
-# The comparison's table is read in plain SQL. Building these four queries
-# through the ORM took about 2 ms a page, most of what a page that misses
-# every cache cost (README, "Performance"); the SQL itself takes 0.2 ms.
-# They are standard SQL, run on SQLite and PostgreSQL by the test suite,
-# and read only columns the models declare.
-
-
-def query(sql, params):
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
-def placeholders(values):
-    return ", ".join(["%s"] * len(values))
-
-
-def visible_comparison(request, slug):
-    """The comparison at `slug`, if the viewer may see it (see `sees_drafts`), or 404."""
-    found = Comparison.objects.raw("SELECT * FROM therapyinfo_comparison WHERE slug = %s", [slug])
-    for comparison in found:
-        if comparison.is_published or sees_drafts(viewer(request), Comparison):
-            return comparison
-    raise Http404("No comparison here.")
-
-
-def comparison_columns(comparison):
-    """The published therapies the comparison covers, in the site's order:
-    their names, timings and links, which is all the page shows of them."""
-    return list(
-        Therapy.objects.raw(
-            """
-            SELECT t.id, t.slug, t.name, t.short_name, t.position, t.status,
-                   t.onset_min_hours, t.onset_max_hours,
-                   t.duration_min_days, t.duration_max_days
-            FROM therapyinfo_therapy t
-            JOIN therapyinfo_comparison_therapies ct ON ct.therapy_id = t.id
-            WHERE ct.comparison_id = %s AND t.status = %s
-            ORDER BY t.position, t.name
-            """,
-            [comparison.pk, Status.PUBLISHED],
-        )
-    )
-
-
-def comparison_rows(comparison, therapy_ids):
-    """Each row's heading and one cell's stored HTML per column ("" where a
-    therapy has no cell), and every shown row's and cell's text, in reading order."""
-    rows, texts = {}, []
-    cells = query(
-        """
-        SELECT r.id, r.aspect, c.therapy_id, c.rendered, c.text, c.certainty, c.as_of
-        FROM therapyinfo_comparisonrow r
-        LEFT JOIN therapyinfo_comparisoncell c ON c.row_id = r.id
-        WHERE r.comparison_id = %s
-        ORDER BY r.position, r.id
-        """,
-        [comparison.pk],
-    )
-    for row_id, aspect, therapy_id, html, text, certainty, as_of in cells:
-        by_therapy = rows.setdefault(row_id, (aspect, {}))[1]
-        if therapy_id in therapy_ids:
-            if not html:  # saved without signals (bulk_create, update()): draw it now
-                cell = ComparisonCell(text=text, certainty=certainty)
-                cell.as_of = ComparisonCell._meta.get_field("as_of").to_python(as_of)
-                html = cell.render_html()
-            by_therapy[therapy_id] = (text, html)
-    table = []
-    for aspect, by_therapy in rows.values():
-        cells = [by_therapy.get(therapy_id, ("", "")) for therapy_id in therapy_ids]
-        texts += [aspect, *(text for text, _ in cells)]
-        table.append((aspect, [html for _, html in cells]))
-    return table, texts
-
-
-def cited_sources(texts):
-    """The sources the texts cite, numbered in the order a reader meets them:
-    each one's slug and its entry in the list, as drawn when it was saved."""
-    slugs = list(dict.fromkeys(CITATION.findall("\n".join(texts))))
-    if not slugs:
-        return []
-    found = query(
-        f"SELECT slug, rendered FROM therapyinfo_source WHERE slug IN ({placeholders(slugs)})",
-        slugs,
-    )
-    html = dict(found)
-    stale = [slug for slug, rendered in found if not rendered]
-    if stale:  # saved without signals (bulk_create, update()): draw them now
-        for source in Source.objects.filter(slug__in=stale):
-            html[source.slug] = source.render_html()
-    return [CitedSource(slug, html[slug]) for slug in slugs if slug in html]
-
-
-class CitedSource(NamedTuple):
-    """A source as the page's list shows it (`html_of` draws it)."""
-
-    slug: str
-    rendered: str
-
-
-def side_effect_table(therapy_ids):
-    """One row per side effect: its name and, per column, the therapy's
-    (frequency, severity) or None where the therapy does not list it. Also the
-    text of every row shown."""
-    rows, texts = {}, []
-    if not therapy_ids:
-        return [], texts
-    entries = query(
-        f"""
-        SELECT s.id, s.name, s.summary, e.therapy_id, e.frequency, e.severity,
-               e.how_long, e.what_helps, e.when_to_get_help
-        FROM therapyinfo_therapysideeffect e
-        JOIN therapyinfo_sideeffect s ON s.id = e.side_effect_id
-        WHERE e.therapy_id IN ({placeholders(therapy_ids)})
-        ORDER BY s.position, s.name
-        """,
-        therapy_ids,
-    )
-    for side_effect_id, name, summary, therapy_id, frequency, severity, *more in entries:
-        if side_effect_id not in rows:
-            rows[side_effect_id] = (name, dict.fromkeys(therapy_ids))
-            texts += [name, summary]
-        rows[side_effect_id][1][therapy_id] = (frequency, severity)
-        texts += more
-    return [(name, list(by_therapy.values())) for name, by_therapy in rows.values()], texts
 
 
 @require_safe
