@@ -3,18 +3,21 @@ nothing an editor saves reaches the public until a clinical reviewer publishes i
 
 import json
 import re
+import threading
 from datetime import date
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils.html import escape
 
 from therapyinfo.cache import read_content_version
-from therapyinfo.models import Article, CrisisResource, Source, Status
-from therapyinfo.revisions import Revision, RevisionStatus
+from therapyinfo.models import Article, CrisisResource, Source, Status, Therapy
+from therapyinfo.revisions import Revision, RevisionStatus, snapshot_of
 
+from .servers import postgresql_url
 from .test_admin import form_data
 
 pytestmark = pytest.mark.django_db
@@ -808,3 +811,37 @@ def test_a_source_change_is_previewed_on_the_sources_page(client, editor, review
     assert "A finding rewritten by an editor." in preview.content.decode()
     assert "Preview: changes not published" in preview.content.decode()
     assert "A finding rewritten by an editor." not in public(client, "/sources/")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_of_two_saves_at_once_from_one_version_the_second_is_refused(client, editor):
+    # Another editor's save is mid-flight (its transaction holds the record) when
+    # this form, opened at the same version, is posted: it must wait for that
+    # save and be refused, not pass the version check and replace it unseen.
+    postgresql_url()  # row locks are PostgreSQL's; SQLite has one writer at a time
+    call_command("load_content", stdout=StringIO())
+    ketamine = Therapy.objects.get(slug="ketamine")
+    client.force_login(editor)
+    opened = form_data(client.get(change_url(ketamine)))
+    holding, done = threading.Event(), threading.Event()
+
+    def other_editors_save():
+        try:
+            with transaction.atomic():
+                list(Therapy.objects.select_for_update().filter(pk=ketamine.pk).values("pk"))
+                Revision.record(ketamine, snapshot_of(ketamine), author=editor)
+                holding.set()
+                done.wait(timeout=0.5)  # still uncommitted while the post arrives
+        finally:
+            connection.close()
+
+    other = threading.Thread(target=other_editors_save)
+    other.start()
+    assert holding.wait(timeout=10)
+    opened["summary"] = "Typed while another save was in flight."
+    response = client.post(change_url(ketamine), opened)
+    done.set()
+    other.join()
+    assert response.status_code == 200
+    assert "Nothing was saved" in " ".join(response.context["adminform"].form.non_field_errors())
+    assert Revision.objects.filter(status=RevisionStatus.PENDING).count() == 1

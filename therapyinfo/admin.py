@@ -99,6 +99,12 @@ class EditForm(ContentForm):
                 "This form did not say which version of the record it was opened at, so "
                 "nothing was saved. Reload the page and make your changes again."
             )
+        # Checked with the record's row locked until this save commits (the admin
+        # saves in one transaction), so of two saves from forms opened at the
+        # same version the second waits, sees the first and is refused. Without
+        # the lock both pass and the second silently replaces the first.
+        model = type(self.instance)
+        list(model._default_manager.select_for_update().filter(pk=self.instance.pk).values("pk"))
         if revisions.latest_token(self.instance) != posted:
             what = revisions.what_changed_since(self.instance, posted)
             raise ValidationError(
