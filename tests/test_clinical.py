@@ -319,6 +319,8 @@ def test_a_cell_changed_without_signals_is_drawn_for_the_request(client):
     )
     html = client.get("/compare/").content.decode()
     assert 'Updated in bulk&nbsp;<a href="#source-' in html
+    cell = html.split("Updated in bulk")[1].split("</td>")[0]
+    assert '<time datetime="2026-11">November 2026</time>' in cell  # its date, drawn too
 
 
 def test_a_source_changed_without_signals_is_drawn_for_the_request(client):

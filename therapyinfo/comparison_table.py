@@ -76,9 +76,7 @@ def comparison_rows(comparison, therapy_ids):
         by_therapy = rows.setdefault(row_id, (aspect, {}))[1]
         if therapy_id in therapy_ids:
             if not html:  # saved without signals (bulk_create, update()): draw it now
-                cell = ComparisonCell(text=text, certainty=certainty)
-                cell.as_of = ComparisonCell._meta.get_field("as_of").to_python(as_of)
-                html = cell.render_html()
+                html = ComparisonCell(text=text, certainty=certainty, as_of=as_of).render_html()
             by_therapy[therapy_id] = (text, html)
     table = []
     for aspect, by_therapy in rows.values():

@@ -39,6 +39,7 @@ from .models import (
 )
 from .selection import SelectionError, canonical_query, parse_selection
 from .templating.clinical import number_citations
+from .templating.content import source_numbers
 from .templating.page_meta import mentions_crisis
 
 DEFAULT_COMPARISON = "ketamine-vs-psychedelics"
@@ -164,7 +165,7 @@ def comparison_detail(request, slug=DEFAULT_COMPARISON):
     column_ids = [therapy.pk for therapy in columns]
     rows, texts = comparison_rows(comparison, column_ids)
     sources = cited_sources(texts)
-    numbers = {source.slug: number for number, source in enumerate(sources, start=1)}
+    numbers = source_numbers(sources)
     table = [
         (aspect, [number_citations(html, numbers) if html else NO_CELL for html in cells])
         for aspect, cells in rows

@@ -103,8 +103,12 @@ def html_of(record):
 def cite(html, sources):
     """`{{ therapy|rendered("body")|cite(sources) }}`: number citations by the
     page's source list."""
-    numbers = {source.slug: number for number, source in enumerate(sources, start=1)}
-    return mark_safe(link_citations(str(html), numbers))
+    return mark_safe(link_citations(str(html), source_numbers(sources)))
+
+
+def source_numbers(sources):
+    """{slug: number} of a page's sources, numbered as its list shows them."""
+    return {source.slug: number for number, source in enumerate(sources, start=1)}
 
 
 # Glossary links are never put inside these: a link cannot hold a link, a
