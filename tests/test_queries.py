@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from therapyinfo.cache import version_clock
+from therapyinfo.cache import bump_content_version, version_clock
 from therapyinfo.models import (
     Article,
     ArticleSection,
@@ -26,6 +26,7 @@ from therapyinfo.models import (
     TherapySideEffect,
 )
 from therapyinfo.templating.content import site_glossary_index
+from therapyinfo.views import kept_comparisons
 
 pytestmark = pytest.mark.django_db
 
@@ -60,6 +61,7 @@ def count_uncached_queries(client, url):
     client.get("/about/")
     site_glossary_index()
     cache.clear()
+    kept_comparisons.memo = (None, None)  # count what a render reads, not what was kept
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
     assert response.status_code == 200, url
@@ -124,6 +126,7 @@ def test_every_public_page_needs_few_queries_and_the_same_number_with_ten_times_
         assert count <= MAX_QUERIES, (url, count)
 
     grow_content_tenfold()
+    bump_content_version()  # bulk writes send no signals: say content changed (README)
     html = client.get("/compare/").content.decode()
     assert "Extra effect 1" in html and "Extra 1" in html  # the new content is on the page
 
@@ -138,3 +141,23 @@ def test_version_and_crisis_lines_are_read_once_not_per_page(client):
     sql = [query["sql"] for query in queries]
     assert sum("therapyinfo_contentversion" in s for s in sql) == 1
     assert sum("therapyinfo_crisisresource" in s for s in sql) == 1
+
+
+def test_the_comparison_is_read_once_per_content_version_and_an_edit_shows_at_once(client):
+    def comparison_queries(url):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200
+        return len(queries), response.content.decode()
+
+    client.get("/about/")  # the version and crisis lines, read once per version anyway
+    assert comparison_queries("/compare/")[0] == 5
+    assert comparison_queries("/compare/")[0] == 0  # kept for this content version
+    # A query string the view does not read is the same page: nothing more is kept.
+    assert comparison_queries("/compare/?utm_source=x")[0] == 0
+    assert comparison_queries("/compare/?therapies=ketamine,lsd")[0] == 5
+    cell = ComparisonCell.objects.get(row__slug="onset", therapy__slug="ketamine")
+    cell.text = "Edited a moment ago."
+    cell.save()  # bumps the content version
+    count, html = comparison_queries("/compare/")
+    assert count >= 5 and "Edited a moment ago." in html  # read again, with the edit

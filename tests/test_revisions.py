@@ -595,6 +595,11 @@ def test_a_comparison_cell_edit_waits_then_shows_on_the_comparison(client, edito
     revision = Revision.objects.get(status=RevisionStatus.PENDING)
     assert revision.page() == row.comparison
     client.force_login(reviewer)
+    # The preview reads the page afresh, though the public page is kept; and
+    # what it showed is not kept for the public.
+    assert "A cell an editor rewrote" in open_preview(client, revision).content.decode()
+    assert "A cell an editor rewrote" not in public(client, "/compare/")
+    client.force_login(reviewer)
     assert "A cell an editor rewrote" in client.get(review_url(revision)).content.decode()
     client.post(review_url(revision), {"note": "Clearer cell.", "_publish": "1"})
     page = public(client, "/compare/")

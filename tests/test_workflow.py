@@ -180,6 +180,9 @@ def test_draft_article_and_comparison_previews(client, reviewer):
         assert response.status_code == 200
         assert "Preview: not published" in response.content.decode()
         assert response["Cache-Control"] == PRIVATE
+    client.logout()  # what staff were shown is not kept for anyone else
+    for url in (article.get_absolute_url(), comparison.get_absolute_url()):
+        assert client.get(url).status_code == 404
 
 
 def test_published_pages_have_no_banner_and_are_private_only_for_staff(client, editor, ketamine):

@@ -15,7 +15,8 @@ What stays here:
   a cookie) says nothing, so nginx and CDNs do not store it.
 - The content version, bumped in the same transaction as any content save or
   delete (`signals.py`), and `PerVersion`: values every page shows (crisis
-  lines, the glossary index) computed once per version per process. Each
+  lines, the glossary index) and what a comparison shows (views.py,
+  `kept_comparisons`) computed once per version per process. Each
   thread re-reads the version at most once per `VERSION_TTL`, so an edit is
   seen by every app server within a second, and by visitors of a front door
   within the `max-age`.

@@ -13,8 +13,10 @@ For each page, wrk (`-t2 -c32`) loads the baseline (gunicorn) and then the
 page, in turn, for `--rounds` rounds:
 
 - cached pages through the front door (nginx answers them from its cache);
-- the comparison with every cache bypassed (gunicorn directly: the app has
-  no page cache), the heaviest page to render.
+- the comparison with nginx's cache bypassed (gunicorn directly), the
+  heaviest page to render. The app keeps no page: its template draws the
+  page on every request, from the comparison's data as kept for the content
+  version (views.py, `kept_comparisons`).
 
 The table shows the median of the rounds and each figure's ratio to its
 baseline (ratios are taken within a round, then the median). Then:
@@ -57,13 +59,13 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 WORKERS = 2
 SLOW_CLIENTS = 200
 
-# (name, path, "front" through nginx's cache, or "app" with every cache bypassed)
+# (name, path, "front" through nginx's cache, or "app": gunicorn, past nginx's cache)
 PAGES = [
     ("home, front door", "/", "front"),
     ("article, front door", "/articles/ketamine-infusion-therapy/", "front"),
     ("therapy, front door", "/therapies/ketamine/", "front"),
     ("comparison, front door", "/compare/", "front"),
-    ("comparison, every cache bypassed", "/compare/", "app"),
+    ("comparison, drawn by the app", "/compare/", "app"),
 ]
 PUBLIC = [
     "/",
