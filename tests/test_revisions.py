@@ -819,12 +819,15 @@ def test_a_source_change_is_previewed_on_the_sources_page(client, editor, review
 
 
 @pytest.mark.django_db(transaction=True)
-def test_of_two_saves_at_once_from_one_version_the_second_is_refused(client, editor):
+def test_of_two_saves_at_once_from_one_version_the_second_is_refused(client, django_user_model):
     # Another editor's save is mid-flight (its transaction holds the record) when
     # this form, opened at the same version, is posted: it must wait for that
     # save and be refused, not pass the version check and replace it unseen.
     postgresql_url()  # row locks are PostgreSQL's; SQLite has one writer at a time
+    # A transactional test starts from whatever the last one left (a flushed
+    # database, without the editor groups): load the content, use a superuser.
     call_command("load_content", stdout=StringIO())
+    editor = django_user_model.objects.create_superuser("lock-test", "l@example.org", "x")
     ketamine = Therapy.objects.get(slug="ketamine")
     client.force_login(editor)
     opened = form_data(client.get(change_url(ketamine)))
