@@ -12,6 +12,7 @@ from therapyinfo.cache import version_clock
 from therapyinfo.context_processors import all_crisis_resources
 from therapyinfo.models import Status, Therapy
 from therapyinfo.templating.content import site_glossary_index
+from therapyinfo.templating.page_meta import published_changes
 from therapyinfo.views import kept_comparisons
 
 
@@ -34,7 +35,7 @@ def forget_content_version():
     it, as a new process would start: a rolled-back test can leave a version
     behind that the database never kept."""
     version_clock.local.__dict__.clear()
-    for memo in (all_crisis_resources, site_glossary_index, kept_comparisons):
+    for memo in (all_crisis_resources, site_glossary_index, published_changes, kept_comparisons):
         memo.memo = (None, None)
 
 
