@@ -8,6 +8,7 @@ from datetime import date
 from io import StringIO
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.urls import reverse
@@ -824,8 +825,10 @@ def test_of_two_saves_at_once_from_one_version_the_second_is_refused(client, dja
     # this form, opened at the same version, is posted: it must wait for that
     # save and be refused, not pass the version check and replace it unseen.
     postgresql_url()  # row locks are PostgreSQL's; SQLite has one writer at a time
-    # A transactional test starts from whatever the last one left (a flushed
-    # database, without the editor groups): load the content, use a superuser.
+    # A transactional test starts from whatever the last one left: a flushed
+    # database, without the editor groups and with content types made anew
+    # under new ids. Forget the cached ones, load the content, use a superuser.
+    ContentType.objects.clear_cache()
     call_command("load_content", stdout=StringIO())
     editor = django_user_model.objects.create_superuser("lock-test", "l@example.org", "x")
     ketamine = Therapy.objects.get(slug="ketamine")
