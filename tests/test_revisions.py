@@ -856,3 +856,38 @@ def test_of_two_saves_at_once_from_one_version_the_second_is_refused(client, dja
     assert response.status_code == 200
     assert "Nothing was saved" in " ".join(response.context["adminform"].form.non_field_errors())
     assert Revision.objects.filter(status=RevisionStatus.PENDING).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("kind", "fragment"), [("side effect", "side-effects"), ("mechanism", "about")]
+)
+def test_a_side_effect_or_mechanism_change_is_previewed_on_a_therapy_page(
+    client, editor, reviewer, ketamine, kind, fragment
+):
+    if kind == "side effect":
+        record = ketamine.side_effects.first().side_effect
+    else:
+        record = ketamine.mechanisms.first()
+    client.force_login(editor)
+    edit(client, record, summary="A summary rewritten by an editor.")
+    revision = Revision.objects.get(status=RevisionStatus.PENDING)
+    shown_on = (
+        Therapy.objects.published()
+        .filter(
+            **(
+                {"side_effects__side_effect": record}
+                if kind == "side effect"
+                else {"mechanisms": record}
+            )
+        )
+        .first()
+    )
+
+    client.force_login(reviewer)
+    assert 'id="preview-link"' in client.get(review_url(revision)).content.decode()
+    preview = open_preview(client, revision)
+    address = f"{shown_on.get_absolute_url()}?revision={revision.pk}#{fragment}"
+    assert preview.redirect_chain == [(address, 302)]
+    assert "A summary rewritten by an editor." in preview.content.decode()
+    assert "Preview: changes not published" in preview.content.decode()
+    assert "A summary rewritten by an editor." not in public(client, shown_on.get_absolute_url())

@@ -371,6 +371,12 @@ class Mechanism(SlugNaturalKey, models.Model):
         if errors := text_errors(summary=self.summary, detail=self.detail):
             raise ValidationError(errors)
 
+    def shown_on(self):
+        """Where readers meet it: the first published therapy page that explains
+        it (a revision is previewed there), or None."""
+        therapy = Therapy.objects.published().filter(mechanisms=self).first()
+        return f"{therapy.get_absolute_url()}#about" if therapy else None
+
 
 ONSET_ERROR = "The soonest onset cannot be later than the latest onset."
 DURATION_ERROR = "The shortest duration cannot be longer than the longest."
@@ -544,6 +550,12 @@ class SideEffect(SlugNaturalKey, models.Model):
         super().clean()
         if errors := figure_errors(summary=self.summary):
             raise ValidationError(errors)
+
+    def shown_on(self):
+        """Where readers meet it: the side effects of the first published
+        therapy page that lists it (a revision is previewed there), or None."""
+        therapy = Therapy.objects.published().filter(side_effects__side_effect=self).first()
+        return f"{therapy.get_absolute_url()}#side-effects" if therapy else None
 
 
 class TherapySideEffectManager(models.Manager):

@@ -453,11 +453,14 @@ class Revision(models.Model):
         return self.page_type.model_class()._default_manager.filter(pk=self.page_id).first()
 
     def preview_address(self):
-        """Where the public would see this change: its page, or the address of
-        the shared record (a source on the sources page, a crisis line in every
-        page's footer); None where there is none."""
+        """Where the public would see this change: its page, the address of the
+        shared record (a source on the sources page, a crisis line in every
+        page's footer), or a page that shows it (a side effect or a mechanism
+        on a therapy's page); None where there is none."""
         target = self.page() or self.live_record()
-        return target.get_absolute_url() if hasattr(target, "get_absolute_url") else None
+        if hasattr(target, "get_absolute_url"):
+            return target.get_absolute_url()
+        return target.shown_on() if hasattr(target, "shown_on") else None
 
     def diff(self):
         record = self.live_record()
