@@ -161,3 +161,6 @@ def test_the_comparison_is_read_once_per_content_version_and_an_edit_shows_at_on
     cell.save()  # bumps the content version
     count, html = comparison_queries("/compare/")
     assert count >= 5 and "Edited a moment ago." in html  # read again, with the edit
+    # What is kept holds the page's data only: never a visitor's request, which
+    # a threaded server would otherwise hand to another visitor's render.
+    assert all("request" not in context for context in kept_comparisons().values())

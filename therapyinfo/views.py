@@ -143,7 +143,7 @@ def comparison_detail(request, slug=DEFAULT_COMPARISON):
     kept = kept_comparisons()
     context = kept.get((slug, raw))
     if context is not None:
-        return render(request, "therapyinfo/comparison_detail.html", context)
+        return render_comparison(request, context)
     comparison = visible_comparison(viewer(request), slug)
     available = comparison_columns(comparison)
     try:
@@ -169,7 +169,13 @@ def comparison_detail(request, slug=DEFAULT_COMPARISON):
     context = comparison_context(comparison, available, columns)
     if comparison.is_published:  # a draft is shown only to its editors, and never kept
         kept[(slug, raw)] = context
-    return render(request, "therapyinfo/comparison_detail.html", context)
+    return render_comparison(request, context)
+
+
+def render_comparison(request, context):
+    # A copy: rendering adds the request (and the context processors' values)
+    # to the dict it is given, and a kept one is shared by every request.
+    return render(request, "therapyinfo/comparison_detail.html", {**context})
 
 
 def comparison_context(comparison, available, columns):
