@@ -66,8 +66,8 @@ def page_text(client, path):
                 "It does not make any drug legal",
                 "Colorado licensed its first healing centre on 11 April 2025",
                 "These services are not medical treatment",
-                "reports of seizures when lithium is taken with psychedelics",
-                "There are no safety data for psilocybin in pregnancy",
+                "Lithium: do not combine",
+                "There are no safety data for psilocybin in pregnancy or breastfeeding",
                 "When it is safe to drive after a session is not known",
             ],
         ),
@@ -78,7 +78,7 @@ def page_text(client, path):
                 "company results, not yet peer-reviewed",
                 "149 adults had one 100 microgram dose or a placebo",
                 "fell 13.3 points with DT120 and 5.2 with placebo",
-                "There are no safety data for LSD in pregnancy",
+                "There are no safety data for LSD in pregnancy or breastfeeding",
                 "When relief starts and how long it lasts are not known",
             ],
         ),
@@ -337,3 +337,69 @@ def test_side_effects_with_no_figure_are_not_presented_as_rare(client):
     # they are listed as "how often is not known", not as less common.
     heading = html.index("Other side effects (how often is not known)")
     assert html.index("Dissociation", heading) > heading
+
+
+# The three items of the 2 Dec 2026 clinical read (FACTS.md section 7.1) that
+# could lead to harm: each on every page where a patient would look for it.
+@pytest.mark.parametrize(
+    "path, statements",
+    [
+        (
+            "/therapies/ketamine/",
+            [
+                "Do not breastfeed while you are having esketamine",
+                "watch the baby for sleepiness and poor feeding",
+            ],
+        ),
+        (
+            "/therapies/psilocybin/",
+            [
+                "Do not take psilocybin if you are pregnant or breastfeeding",
+                "a recent heart attack or stroke",
+                "seizure disorders",
+                "raise blood pressure and heart rate",
+                "Do not take psilocybin or LSD if you take lithium or took it in the last month",
+                "Never stop lithium to take part without your psychiatrist",
+                "47%",
+                "took lithium in the last 30 days",
+            ],
+        ),
+        (
+            "/therapies/lsd/",
+            [
+                "Do not take LSD if you are pregnant or breastfeeding",
+                "raises blood pressure and heart rate",
+                "seizure disorders",
+                "Do not take psilocybin or LSD if you take lithium or took it in the last month",
+                "Never stop lithium to take part without your psychiatrist",
+            ],
+        ),
+        (
+            "/compare/",
+            ["Lithium: do not combine", "Do not breastfeed during treatment", "breastfeeding"],
+        ),
+        ("/articles/ketamine-infusion-therapy/", ["Do not breastfeed during esketamine"]),
+        (
+            "/articles/safety-and-side-effects/",
+            ["Lithium: do not combine", "Never stop lithium", "seizure disorders"],
+        ),
+    ],
+)
+def test_harmful_gaps_of_december_are_closed_where_patients_look(client, path, statements):
+    text = page_text(client, path)
+    missing = [s for s in statements if s.lower() not in text.lower()]
+    assert missing == []
+
+
+def test_psychedelic_pages_no_longer_say_other_health_problems_are_unknown(client):
+    for path in ("/therapies/psilocybin/", "/therapies/lsd/"):
+        text = page_text(client, path)
+        assert "which other health problems make it unsafe is not known" not in text.lower()
+        assert "online reports, not trials" not in text.lower()  # lithium is a plain warning now
+
+
+def test_the_lithium_warning_cites_the_seizure_study_with_its_doi(client):
+    source = Source.objects.get(slug="nayak-2021-lithium")
+    assert source.doi == "10.1055/a-1524-2794"
+    html = client.get("/therapies/psilocybin/").content.decode()
+    assert "https://doi.org/10.1055/a-1524-2794" in html
