@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 from simple_history.models import HistoricalRecords
 
 from .addresses import url
+from .markup import CITATION
 
 
 def add_months(day, months):
@@ -67,10 +68,6 @@ def editorial_permissions(model_name, plural):
         (f"publish_{model_name}", f"Can publish {plural}"),
         (f"review_{model_name}", f"Can mark {plural} as clinically reviewed"),
     ]
-
-
-# Editors cite a source in Markdown by its slug: "[@murrough-2013]".
-CITATION = re.compile(r"\[@([a-z0-9-]+)\]")
 
 
 def citation_errors(**texts):
