@@ -80,5 +80,3 @@ def render_markdown(text, top=2):
 
 # Stored Markdown sits under a page's <h2> section headings.
 MARKDOWN_TOP_HEADING = 3
-
-
