@@ -3,8 +3,8 @@ filters: formatting survives, anything that could run code does not."""
 
 import pytest
 
-from therapyinfo.models import Source
 from therapyinfo.markup import render_markdown
+from therapyinfo.models import Source
 from therapyinfo.templatetags.content import cite
 
 

@@ -13,7 +13,6 @@ import markdown as markdown_lib
 import nh3
 from django.utils.safestring import mark_safe
 
-
 # Editors cite a source in Markdown by its slug: "[@murrough-2013]".
 CITATION = re.compile(r"\[@([a-z0-9-]+)\]")
 

@@ -6,9 +6,9 @@ import html
 import json
 import re
 
+from django import template
 from django.core.exceptions import DisallowedHost
 from django.core.serializers.json import DjangoJSONEncoder
-from django import template
 from django.db.models import Model
 from django.utils.safestring import mark_safe
 
