@@ -1,6 +1,6 @@
-"""Template filters and tags (`{% load clinical %}`) for the clinical parts of a page: plain text that cites
-sources (comparison cells), and the labels that say what kind of source a
-reader is looking at."""
+"""Template filters and tags (`{% load clinical %}`) for the clinical parts
+of a page: plain text that cites sources (comparison cells), and the labels
+that say what kind of source a reader is looking at."""
 
 import re
 from html import escape

@@ -1,6 +1,6 @@
-"""Template tags (`{% load page_meta %}`): what a page says about itself: its canonical address, its schema.org
-description for search engines, and whether it talks about suicide or crisis
-(so the "Get help now" box goes near the top)."""
+"""Template tags (`{% load page_meta %}`): what a page says about itself: its
+canonical address, its schema.org description for search engines, and whether
+it talks about suicide or crisis (so the "Get help now" box goes near the top)."""
 
 import html
 import json
