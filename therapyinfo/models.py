@@ -14,9 +14,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.template.loader import render_to_string
+from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
-from .addresses import url
 from .markup import CITATION
 
 
@@ -250,7 +250,7 @@ class Source(SlugNaturalKey, models.Model):
         return f"{self.authors.split(',')[0]} {self.year}"
 
     def get_absolute_url(self):
-        return f"{url('sources')}#{self.slug}"
+        return f"{reverse('sources')}#{self.slug}"
 
     def clean(self):
         super().clean()
@@ -291,7 +291,7 @@ class GlossaryTerm(SlugNaturalKey, models.Model):
         return self.term
 
     def get_absolute_url(self):
-        return f"{url('glossary')}#{self.slug}"
+        return f"{reverse('glossary')}#{self.slug}"
 
     def clean(self):
         super().clean()
@@ -329,7 +329,7 @@ class CrisisResource(SlugNaturalKey, models.Model):
 
     def get_absolute_url(self):
         # Listed in every page's footer; the About page is where it stands for itself.
-        return f"{url('about')}#get-help"
+        return f"{reverse('about')}#get-help"
 
     def clean(self):
         super().clean()
@@ -482,7 +482,7 @@ class Therapy(Reviewed):
         return self.name
 
     def get_absolute_url(self):
-        return url("therapy", self.slug)
+        return reverse("therapy", args=[self.slug])
 
     def clean(self):
         super().clean()
@@ -641,7 +641,7 @@ class Comparison(Reviewed):
         return self.title
 
     def get_absolute_url(self):
-        return url("comparison", self.slug)
+        return reverse("comparison", args=[self.slug])
 
     def clean(self):
         super().clean()
@@ -781,7 +781,7 @@ class Article(Reviewed):
         return self.title
 
     def get_absolute_url(self):
-        return url("article", self.slug)
+        return reverse("article", args=[self.slug])
 
     def clean(self):
         super().clean()
