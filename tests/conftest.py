@@ -11,8 +11,8 @@ from django.core.management import call_command
 from therapyinfo.cache import version_clock
 from therapyinfo.context_processors import all_crisis_resources
 from therapyinfo.models import Status, Therapy
-from therapyinfo.templating.content import site_glossary_index
-from therapyinfo.templating.page_meta import published_changes
+from therapyinfo.templatetags.content import site_glossary_index
+from therapyinfo.templatetags.page_meta import published_changes
 from therapyinfo.views import kept_comparisons
 
 

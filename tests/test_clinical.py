@@ -286,7 +286,7 @@ def test_a_missing_cell_says_not_known(client):
 
 
 def test_a_cell_is_stored_with_its_citations_left_for_the_page_to_number():
-    from therapyinfo.templating.clinical import number_citations
+    from therapyinfo.templatetags.clinical import number_citations
 
     cell = ComparisonCell.objects.get(row__slug="evidence", therapy__slug="ketamine")
     # Saved HTML: the grade and date are drawn, the citation waits for a page's numbers.

@@ -3,8 +3,9 @@ filters: formatting survives, anything that could run code does not."""
 
 import pytest
 
+from therapyinfo.markup import render_markdown
 from therapyinfo.models import Source
-from therapyinfo.templating.content import cite, render_markdown
+from therapyinfo.templatetags.content import cite
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from therapyinfo.models import Article, GlossaryTerm
-from therapyinfo.templating.content import GlossaryLinker, term_spellings
+from therapyinfo.templatetags.content import GlossaryLinker, term_spellings
 
 
 def term_links(html):

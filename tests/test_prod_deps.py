@@ -42,7 +42,7 @@ def test_the_prod_group_alone_runs_the_site(tmp_path):
         python,
         "-c",
         "import django; django.setup(); import therapyinfo.admin, therapyinfo.readability, "
-        "therapyinfo.templating.content, gunicorn, textstat; print('ok')",
+        "therapyinfo.templatetags.content, gunicorn, textstat; print('ok')",
         cwd=BASE_DIR,
         env={**env, "DJANGO_SETTINGS_MODULE": "therapyinfo.settings"},
     )

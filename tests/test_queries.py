@@ -25,7 +25,7 @@ from therapyinfo.models import (
     Therapy,
     TherapySideEffect,
 )
-from therapyinfo.templating.content import site_glossary_index
+from therapyinfo.templatetags.content import site_glossary_index
 from therapyinfo.views import kept_comparisons
 
 pytestmark = pytest.mark.django_db

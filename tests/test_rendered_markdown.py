@@ -7,8 +7,8 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from therapyinfo.markup import render_markdown
 from therapyinfo.models import ArticleSection, Therapy
-from therapyinfo.templating.content import render_markdown
 
 pytestmark = pytest.mark.django_db
 

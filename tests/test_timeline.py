@@ -7,7 +7,7 @@ import re
 import pytest
 
 from therapyinfo.models import Comparison, Therapy
-from therapyinfo.templating.content import days_range, hours_range
+from therapyinfo.templatetags.content import days_range, hours_range
 from therapyinfo.timeline import AXIS_MAX_HOURS, x_at
 
 

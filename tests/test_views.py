@@ -4,7 +4,7 @@ import json
 import re
 
 import pytest
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.html import escape
 
 from therapyinfo.models import (
@@ -310,26 +310,3 @@ def test_public_pages_do_not_vary_on_cookies(client):
     for url in public_urls():
         response = client.get(url)
         assert "Cookie" not in response.get("Vary", ""), url
-
-
-def test_kept_addresses_follow_the_script_prefix_and_the_url_configuration():
-    # A site mounted under a prefix links under it; the addresses kept for
-    # one prefix are never handed out under another.
-    from django.test import override_settings
-    from django.urls import set_script_prefix
-
-    from therapyinfo.addresses import url
-
-    assert url("therapy", "ketamine") == "/therapies/ketamine/"
-    set_script_prefix("/info/")
-    try:
-        assert url("therapy", "ketamine") == "/info/therapies/ketamine/"
-    finally:
-        set_script_prefix("/")
-    assert url("therapy", "ketamine") == "/therapies/ketamine/"
-    with override_settings(ROOT_URLCONF=__name__):  # the `urlpatterns` below
-        assert url("therapy", "ketamine") == "/elsewhere/ketamine/"
-    assert url("therapy", "ketamine") == "/therapies/ketamine/"
-
-
-urlpatterns = [path("elsewhere/<slug:slug>/", lambda request, slug: None, name="therapy")]

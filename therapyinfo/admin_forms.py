@@ -26,7 +26,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
 
-from .templating.content import render_markdown
+from .markup import render_markdown
 
 # Which fields hold Markdown, by model name. Other text is shown escaped, as typed.
 MARKDOWN_FIELDS = {

@@ -14,9 +14,10 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.template.loader import render_to_string
+from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
-from .addresses import url
+from .markup import CITATION
 
 
 def add_months(day, months):
@@ -67,10 +68,6 @@ def editorial_permissions(model_name, plural):
         (f"publish_{model_name}", f"Can publish {plural}"),
         (f"review_{model_name}", f"Can mark {plural} as clinically reviewed"),
     ]
-
-
-# Editors cite a source in Markdown by its slug: "[@murrough-2013]".
-CITATION = re.compile(r"\[@([a-z0-9-]+)\]")
 
 
 def citation_errors(**texts):
@@ -253,7 +250,7 @@ class Source(SlugNaturalKey, models.Model):
         return f"{self.authors.split(',')[0]} {self.year}"
 
     def get_absolute_url(self):
-        return f"{url('sources')}#{self.slug}"
+        return f"{reverse('sources')}#{self.slug}"
 
     def clean(self):
         super().clean()
@@ -294,7 +291,7 @@ class GlossaryTerm(SlugNaturalKey, models.Model):
         return self.term
 
     def get_absolute_url(self):
-        return f"{url('glossary')}#{self.slug}"
+        return f"{reverse('glossary')}#{self.slug}"
 
     def clean(self):
         super().clean()
@@ -332,7 +329,7 @@ class CrisisResource(SlugNaturalKey, models.Model):
 
     def get_absolute_url(self):
         # Listed in every page's footer; the About page is where it stands for itself.
-        return f"{url('about')}#get-help"
+        return f"{reverse('about')}#get-help"
 
     def clean(self):
         super().clean()
@@ -485,7 +482,7 @@ class Therapy(Reviewed):
         return self.name
 
     def get_absolute_url(self):
-        return url("therapy", self.slug)
+        return reverse("therapy", args=[self.slug])
 
     def clean(self):
         super().clean()
@@ -644,7 +641,7 @@ class Comparison(Reviewed):
         return self.title
 
     def get_absolute_url(self):
-        return url("comparison", self.slug)
+        return reverse("comparison", args=[self.slug])
 
     def clean(self):
         super().clean()
@@ -784,7 +781,7 @@ class Article(Reviewed):
         return self.title
 
     def get_absolute_url(self):
-        return url("article", self.slug)
+        return reverse("article", args=[self.slug])
 
     def clean(self):
         super().clean()

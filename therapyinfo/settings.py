@@ -84,22 +84,12 @@ MIDDLEWARE = [
 ROOT_URLCONF = "therapyinfo.urls"
 WSGI_APPLICATION = "therapyinfo.wsgi.application"
 
-# The public pages are Jinja2 (templates/, therapyinfo/jinja2.py): it renders
-# them in half the time Django's language took. The admin and its
-# overrides (therapyinfo/templates/admin/) keep Django's.
+# One engine for the public pages (templates/) and the admin's overrides
+# (therapyinfo/templates/admin/).
 TEMPLATES = [
     {
-        "BACKEND": "django.template.backends.jinja2.Jinja2",
-        "DIRS": [BASE_DIR / "templates"],
-        "APP_DIRS": False,
-        "OPTIONS": {
-            "environment": "therapyinfo.jinja2.environment",
-            "context_processors": ["therapyinfo.context_processors.site"],
-        },
-    },
-    {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "therapyinfo" / "templates"],
+        "DIRS": [BASE_DIR / "templates", BASE_DIR / "therapyinfo" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -107,6 +97,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
+                "therapyinfo.context_processors.site",
             ],
         },
     },

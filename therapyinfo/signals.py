@@ -75,7 +75,7 @@ def render_html(sender, instance, **kwargs):
     if hasattr(instance, "render_html"):
         instance.rendered = instance.render_html()
     elif names := getattr(sender, "markdown_fields", ()):
-        from .templating.content import MARKDOWN_TOP_HEADING, render_markdown
+        from .markup import MARKDOWN_TOP_HEADING, render_markdown
 
         instance.rendered = {
             name: str(render_markdown(getattr(instance, name) or "", MARKDOWN_TOP_HEADING))

@@ -39,9 +39,9 @@ from .models import (
     TherapySideEffect,
 )
 from .selection import SelectionError, canonical_query, parse_selection
-from .templating.clinical import number_citations
-from .templating.content import source_numbers
-from .templating.page_meta import mentions_crisis
+from .templatetags.clinical import number_citations
+from .templatetags.content import source_numbers
+from .templatetags.page_meta import mentions_crisis
 
 DEFAULT_COMPARISON = "ketamine-vs-psychedelics"
 

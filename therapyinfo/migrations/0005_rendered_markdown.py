@@ -7,7 +7,7 @@ def render_existing(apps, schema_editor):
     """Rows loaded before this migration get their HTML now, so no page has to
     render their Markdown per request (new saves render it in signals.py)."""
     from therapyinfo import models as current
-    from therapyinfo.templating.content import MARKDOWN_TOP_HEADING, render_markdown
+    from therapyinfo.markup import MARKDOWN_TOP_HEADING, render_markdown
 
     for name in ("Therapy", "ArticleSection"):
         model = apps.get_model("therapyinfo", name)

@@ -1,107 +1,46 @@
-"""Filters and functions that turn editors' text into safe, readable HTML
-(therapyinfo/jinja2.py gives them to the public pages' templates).
+"""Template filters and tags that turn editors' text into safe, readable HTML
+(`{% load content %}`).
 
-`render_markdown` is the only way Markdown reaches a page: it renders and
-sanitises with nh3 (an allow-list, so anything not named here is dropped).
-A record's Markdown is rendered when it is saved, and `rendered` reads it.
-`cite` then links citations like [@murrough-2013] to the page's numbered
-sources list. The plain-word filters keep number formatting out of the
+A record's Markdown is rendered when it is saved (therapyinfo/markup.py), and
+`rendered` reads it. `cite` then links citations like [@murrough-2013] to the
+page's numbered sources list, and `glossary` explains a page's first use of
+each glossary term. The plain-word tags keep number formatting out of the
 templates.
 """
 
 import re
-from functools import lru_cache
 
-import markdown as markdown_lib
-import nh3
+from django import template
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from therapyinfo.cache import PerVersion
-from therapyinfo.models import CITATION, Frequency, GlossaryTerm
+from therapyinfo.markup import MARKDOWN_TOP_HEADING, TAG, link_citations, render_markdown
+from therapyinfo.models import Frequency, GlossaryTerm
 from therapyinfo.timeline import layout
 
-ALLOWED_TAGS = {
-    "h2", "h3", "h4", "p", "ul", "ol", "li", "a", "em", "strong", "code",
-    "blockquote", "table", "thead", "tbody", "tr", "th", "td", "br",
-}  # fmt: skip
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
-ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
-
-# Split sanitised HTML into tags and text, so citations are only ever
-# looked for in text and never inside an attribute.
-TAG = re.compile(r"(<[^>]*>)")
-# Pages own their <h1>, so Markdown headings start at <h2> or lower and
-# anything deeper than <h4> becomes an <h4>.
-HEADING_LEVEL = re.compile(r"<(/?)h([1-6])\b")
-# Text inside these elements is left alone: a link cannot hold a link,
-# and code is shown exactly as written.
-NO_CITATIONS_INSIDE = {"a", "code"}
+register = template.Library()
 
 
-def link_citations(html, numbers):
-    """Turn each "[@slug]" into a link to that source's place in the list."""
-
-    def link(match):
-        number = numbers.get(match[1])
-        if number is None:  # validation keeps this from happening; never show raw syntax
-            return ""
-        return f'<a href="#source-{number}" class="cite">[{number}]</a>'
-
-    parts = TAG.split(html)
-    open_count = 0
-    for index, part in enumerate(parts):
-        if index % 2:  # a tag
-            name = part.strip("</>").split()[0].lower() if part.strip("</>") else ""
-            if name in NO_CITATIONS_INSIDE:
-                open_count += -1 if part.startswith("</") else 1
-        elif part and not open_count:
-            parts[index] = CITATION.sub(link, part)
-    return "".join(parts)
-
-
-@lru_cache(maxsize=1024)
-def render_markdown(text, top=2):
-    """Markdown to sanitised HTML; cached per process.
-
-    The text's own top heading level becomes `top` and the rest follow it down
-    (never past <h4>), so an editor's "##" or "###" both sit right under the
-    page's heading and the outline never skips a level.
-    """
-    html = markdown_lib.markdown(text, extensions=["tables", "sane_lists"])
-    levels = [int(level) for level in re.findall(r"<h([1-6])\b", html)]
-    shift = top - min(levels) if levels else 0
-    html = HEADING_LEVEL.sub(lambda m: f"<{m[1]}h{min(max(int(m[2]) + shift, top), 4)}", html)
-    clean = nh3.clean(
-        html,
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
-        url_schemes=ALLOWED_URL_SCHEMES,
-        link_rel=None,
-    )
-    return mark_safe(clean)
-
-
-# Stored Markdown sits under a page's <h2> section headings.
-MARKDOWN_TOP_HEADING = 3
-
-
+@register.filter
 def rendered(record, field):
-    """`{{ therapy|rendered("body") }}`: a Markdown field as rendered when it was saved."""
+    """`{{ therapy|rendered:"body" }}`: a Markdown field as rendered when it was saved."""
     html = record.rendered.get(field)
     if html is None:  # a field not rendered yet (a raw update): render it for this request
         return render_markdown(getattr(record, field) or "", MARKDOWN_TOP_HEADING)
     return mark_safe(html)
 
 
+@register.filter
 def html_of(record):
     """`{{ source|html_of }}`: a record's HTML as rendered when it was saved
     (`rendered`), or drawn now if a raw update left it without."""
     return mark_safe(record.rendered or record.render_html())
 
 
+@register.filter
 def cite(html, sources):
-    """`{{ therapy|rendered("body")|cite(sources) }}`: number citations by the
+    """`{{ therapy|rendered:"body"|cite:sources }}`: number citations by the
     page's source list."""
     return mark_safe(link_citations(str(html), source_numbers(sources)))
 
@@ -212,11 +151,13 @@ class GlossaryLinker:
         return "".join(parts)
 
 
+@register.simple_tag
 def glossary_linker():
-    """`{% set terms = glossary_linker() %}`, then `{{ html|glossary(terms) }}`."""
+    """`{% glossary_linker as terms %}`, then `{{ html|glossary:terms }}`."""
     return GlossaryLinker()
 
 
+@register.filter
 def glossary(html, linker):
     """Explain the page's first use of each glossary term; `html` must already be safe."""
     if not linker:
@@ -224,6 +165,7 @@ def glossary(html, linker):
     return mark_safe(linker.link(str(html)))
 
 
+@register.filter
 def tel(number):
     """A phone number as a tel: or sms: link target: digits and a leading +."""
     number = str(number or "").strip()
@@ -293,6 +235,7 @@ def days_to_words(days):
     return _words(*_days_in_units(days))
 
 
+@register.simple_tag
 def hours_range(low, high):
     """The onset range of a therapy in words, e.g. 'about 2 to 24 hours'."""
     low, high = _as_int(low), _as_int(high)
@@ -303,6 +246,7 @@ def hours_range(low, high):
     return _range_in_words(_hours_in_units(low), _hours_in_units(high))
 
 
+@register.simple_tag
 def days_range(low, high):
     """The duration range of a therapy in words, e.g. 'about 3 to 7 days'."""
     low, high = _as_int(low), _as_int(high)
@@ -313,6 +257,7 @@ def days_range(low, high):
     return _range_in_words(_days_in_units(low), _days_in_units(high))
 
 
+@register.filter
 def side_effect_groups(entries):
     """Split a therapy's side effects into the three groups a patient needs:
     serious (get help), common and less common."""
@@ -331,7 +276,8 @@ def side_effect_groups(entries):
     return groups
 
 
-def selection_links(available, columns):
+@register.simple_tag
+def selection_links(available, columns=()):
     """Links for each pair of therapies, for the comparison page.
 
     Each item has `label`, `query` (for ?therapies=) and `current`.
@@ -351,6 +297,7 @@ def selection_links(available, columns):
     return links
 
 
+@register.simple_tag
 def timeline(therapies, heading_id="timeline-title", words=None):
     """The timeline picture for `therapies`, with the same timings in words
     beside it, drawn from their numeric ranges on every render, so an edit in
@@ -381,3 +328,9 @@ def timeline(therapies, heading_id="timeline-title", words=None):
         "description": " ".join(described),
         "id": heading_id,
     }
+
+
+@register.filter
+def in_minutes(duration):
+    """A timedelta as a whole number of minutes (the lockout page's wait)."""
+    return round(duration.total_seconds() / 60)

@@ -1,17 +1,20 @@
-"""What a page says about itself: its canonical address, its schema.org
-description for search engines, and whether it talks about suicide or crisis
-(so the "Get help now" box goes near the top)."""
+"""Template tags (`{% load page_meta %}`): what a page says about itself: its
+canonical address, its schema.org description for search engines, and whether
+it talks about suicide or crisis (so the "Get help now" box goes near the top)."""
 
 import html
 import json
 import re
 
+from django import template
 from django.core.exceptions import DisallowedHost
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Model
 from django.utils.safestring import mark_safe
 
 from therapyinfo.cache import PerVersion
+
+register = template.Library()
 
 # The record a detail page is about, in the order they are looked for.
 PAGE_OBJECTS = ("article", "therapy", "comparison")
@@ -32,6 +35,7 @@ def page_object(context):
     return None
 
 
+@register.simple_tag(takes_context=True)
 def canonical_url(context):
     """The page's one address: the record's own URL on detail pages (so
     /compare/ and /compare/?therapies=… point at the comparison), else the path
@@ -46,6 +50,7 @@ def canonical_url(context):
         return ""
 
 
+@register.simple_tag(takes_context=True)
 def medical_webpage(context, name, description):
     """A <script type="application/ld+json"> block describing the page as a
     schema.org MedicalWebPage, with lastReviewed where the page has been reviewed.
@@ -109,11 +114,13 @@ def page_changes(page):
     return by_page.get((page._meta.model_name, page.pk), [])
 
 
+@register.simple_tag
 def site_last_updated():
     """When a reviewer last published a change anywhere on the site, or None."""
     return published_changes()[1]
 
 
+@register.simple_tag
 def page_change_notes(page):
     """The page's published changes that carry a note for readers."""
     return [change for change in page_changes(page) if change["note"]]
@@ -149,8 +156,9 @@ def _texts(value, depth=0):
                 yield from _texts(item, depth)
 
 
+@register.simple_tag
 def mentions_crisis(*values):
-    """`mentions_crisis(article, sections)`: True when any of the
+    """`{% mentions_crisis article article.sections.all as crisis %}`: True when any of the
     text talks about suicide, self-harm or a crisis."""
     text = "\n".join(_texts(values))
     lowered = text.lower()
@@ -159,3 +167,26 @@ def mentions_crisis(*values):
     if not any(word in lowered for word in CRISIS_STEMS):
         return False
     return CRISIS_WORDS.search(text) is not None
+
+
+class SquashedNode(template.Node):
+    def __init__(self, nodelist, target):
+        self.nodelist, self.target = nodelist, target
+
+    def render(self, context):
+        context[self.target] = mark_safe(" ".join(self.nodelist.render(context).split()))
+        return ""
+
+
+@register.tag
+def squashed(parser, token):
+    """`{% squashed as page_title %}{% block title %}…{% endblock %}{% endsquashed %}`:
+    what it encloses, drawn once with its runs of white space made single
+    spaces, kept as `page_title` for the title, the description and the
+    schema.org block to share."""
+    bits = token.split_contents()
+    if len(bits) != 3 or bits[1] != "as":
+        raise template.TemplateSyntaxError("Use {% squashed as name %}…{% endsquashed %}.")
+    nodelist = parser.parse(("endsquashed",))
+    parser.delete_first_token()
+    return SquashedNode(nodelist, bits[2])

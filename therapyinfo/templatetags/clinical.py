@@ -1,17 +1,22 @@
-"""Template filters for the clinical parts of a page: plain text that cites
-sources (comparison cells), and the labels that say what kind of source a
-reader is looking at."""
+"""Template filters and tags (`{% load clinical %}`) for the clinical parts
+of a page: plain text that cites sources (comparison cells), and the labels
+that say what kind of source a reader is looking at."""
 
 import re
 from html import escape
 
+from django import template
+from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import normalize_newlines
 
-from therapyinfo.addresses import url
-from therapyinfo.models import CITATION, Frequency, Severity
+from therapyinfo.markup import CITATION
+from therapyinfo.models import Frequency, Severity
+
+register = template.Library()
 
 
+@register.filter
 def citable_text(text):
     """Plain text as HTML, its "[@slug]" citations kept as markers (each bound to
     the word before it) for `number_citations` to number when a page shows it."""
@@ -28,7 +33,7 @@ def number_citations(html, numbers):
         slug = match[1]
         if slug in numbers:
             return f'<a href="#source-{numbers[slug]}" class="cite">[{numbers[slug]}]</a>'
-        return f'<a href="{url("sources")}#{escape(slug)}" class="cite">[source]</a>'
+        return f'<a href="{reverse("sources")}#{escape(slug)}" class="cite">[source]</a>'
 
     return SafeString(CITATION.sub(link, html)) if "[@" in html else html
 
@@ -37,6 +42,7 @@ FIRST_BLOCK = re.compile(r"\A\s*(<p>.*?</p>)(.*)\Z", re.S)
 HEADED_PART = re.compile(r"<h3>(.*?)</h3>(.*?)(?=<h3>|\Z)", re.S)
 
 
+@register.filter
 def fold_after_first(html, label):
     """Keep the first paragraph in view and fold the rest under `label`."""
     match = FIRST_BLOCK.match(str(html))
@@ -47,6 +53,7 @@ def fold_after_first(html, label):
     )
 
 
+@register.filter
 def fold_headings(html):
     """Each <h3> part of rendered Markdown becomes a <details> that the heading opens,
     so a reader sees every question at a glance and opens the ones that matter."""
@@ -62,12 +69,14 @@ def fold_headings(html):
     return mark_safe(html[:start] + folded)
 
 
+@register.filter
 def first_block(html):
     """The first paragraph of rendered Markdown."""
     match = FIRST_BLOCK.match(str(html))
     return mark_safe(match[1]) if match else html
 
 
+@register.filter
 def after_first_block(html):
     """Everything after the first paragraph of rendered Markdown."""
     match = FIRST_BLOCK.match(str(html))
@@ -99,12 +108,14 @@ def _table_rows(rows, columns, cell):
     )
 
 
+@register.simple_tag
 def comparison_table_rows(table, columns):
     """`<tr>`s of the side-by-side table: `table` is (aspect, [cell HTML with
     numbered citations, one per column])."""
     return _table_rows(table, columns, lambda name, html: f"<td>{name}{html}</td>")
 
 
+@register.simple_tag
 def side_effect_table_rows(rows, columns):
     """`<tr>`s of the side-effects table: `rows` is (name, [(frequency, severity)
     or None per column]); a serious one is marked, a missing one says "Not reported"."""
