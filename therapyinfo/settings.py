@@ -69,6 +69,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Signed-in staff get the signed cookie nginx checks before bypassing its cache.
+    "therapyinfo.frontdoor.StaffCookieMiddleware",
     # Records who made each change, inline rows included, in the revision history.
     "simple_history.middleware.HistoryRequestMiddleware",
     # Draft previews and staff views are never cached for the public.
