@@ -85,7 +85,8 @@ def render(
         path.write_text(text)
     if root:
         # nginx's workers (nobody) reach the run directory, but list nothing in it.
-        prefix.chmod(0o711)
+        # (serve.sh's setgid bit, which gives the socket nginx's group, is kept.)
+        prefix.chmod(0o711 | (prefix.stat().st_mode & 0o2000))
     return prefix / "nginx.conf"
 
 

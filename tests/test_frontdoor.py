@@ -124,7 +124,7 @@ def test_the_comparison_is_keyed_on_exactly_the_parameter_it_reads(door):
         assert status == 200
         assert body.count('<th scope="col"') == picked.count('<th scope="col"'), target
     status, headers, body = get(door, "/compare/?therapies=nope,lsd")
-    assert status == 400 and "no therapy called" in body
+    assert status == 400 and "not a therapy this comparison has" in body and "nope" not in body
     assert headers.get("X-Cache") != "HIT"
 
 
@@ -207,7 +207,8 @@ session.create()
 from therapyinfo.frontdoor import staff_cookie_value
 from django.conf import settings
 import time
-print(session.session_key, staff_cookie_value(session.session_key, int(time.time()) + 600, settings.SECRET_KEY), revision.pk)
+staff_pass = staff_cookie_value(session.session_key, int(time.time()) + 600, settings.SECRET_KEY)
+print(session.session_key, staff_pass, revision.pk)
 """
 
 
@@ -321,3 +322,68 @@ def _read_until(process, marker):
         assert line, text
         text += line
     return text
+
+
+def test_forged_cookies_and_odd_spellings_add_no_entries_and_meet_a_rate_limit(door):
+    get(door, "/compare/?therapies=ketamine,lsd")
+    before = cache_entries(door)
+    statuses = []
+    for n in range(60):  # bounded: well past the gate's burst
+        forged = f"Cookie: sessionid=forged{n}; staff_pass=AAAAAAAAAAAAAAAAAAAAAA.9999999999"
+        status, headers, _ = get(door, "/compare/?therapies=ketamine,lsd", forged)
+        assert status == 200 and headers["X-Cache"] == "HIT"  # a forged cookie bypasses nothing
+        status, headers, body = get(door, f"/compare/?therapies=k%{65 + n % 2:x}tamine,lsd")
+        statuses.append(status)
+        if status == 429:
+            assert "Too many requests" in body and 'href="tel:988"' in body
+            assert "no-store" in headers["Cache-Control"]
+    assert 429 in statuses and set(statuses) <= {301, 400, 429}
+    assert cache_entries(door) == before
+    # Other visitors' cached pages and the health check are not limited.
+    assert get(door, "/compare/?therapies=ketamine,lsd")[0] == 200
+    assert get(door, "/healthz")[0] == 200
+    # The limit refills (10 a second): wait for it, so later tests start afresh.
+    deadline = time.monotonic() + 10
+    while get(door, "/compare/?therapies=k%65tamine,lsd")[0] == 429:
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+    time.sleep(4)
+
+
+def test_nginx_own_errors_are_the_site_pages_with_crisis_lines_and_headers(door, app):
+    _, app_headers, _ = get(app, "/about/")
+    cases = [
+        (
+            "GET /?x=" + "a" * 5000 + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+            414,
+        ),
+        (
+            "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nX: "
+            + "b" * 9000
+            + "\r\n\r\n",
+            400,
+        ),
+        ("GARBAGE\r\n\r\n", 400),
+    ]
+    for request, expected in cases:
+        status, headers, body = raw(door, request.encode())
+        assert status == expected
+        assert 'href="tel:988"' in body and "Samaritans" in body
+        assert "nginx" not in body.lower()
+        for name in ("Content-Security-Policy", "X-Frame-Options", "Permissions-Policy"):
+            assert headers[name] == app_headers[name], name
+
+
+def test_the_manifest_is_not_public_and_robots_names_no_admin(door):
+    assert get(door, "/static/staticfiles.json")[0] == 404
+    _, _, robots = get(door, "/robots.txt")
+    assert "admin" not in robots
+
+
+def test_a_port_in_host_survives_into_absolute_urls(door):
+    port = door.url.rsplit(":", 1)[1]
+    lines = ["GET /sources/?p HTTP/1.1", f"Host: 127.0.0.1:{port}", "Connection: close"]
+    _, _, body = raw(door, ("\r\n".join(lines) + "\r\n\r\n").encode())
+    assert f'<link rel="canonical" href="http://127.0.0.1:{port}/sources/">' in body, re.findall(
+        r"<link rel=.canonical[^>]*>", body
+    )

@@ -248,7 +248,6 @@ def about(request):
 def robots_txt(request):
     lines = [
         "User-agent: *",
-        "Disallow: /" + reverse("admin:index").lstrip("/"),
         f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
