@@ -301,7 +301,9 @@ def test_make_serve_runs_nginx_in_front_of_gunicorn_and_ctrl_c_stops_both(site_d
         about = fetch(f"http://127.0.0.1:{port}/about/")
         assert about.status == 200 and about.headers["X-Cache"] == "HIT"  # nginx answered
         run_dir = re.search(r"gunicorn at (/tmp/\S+)/gunicorn\.sock", _read_until(serve, "Ctrl-C"))
-        serve.send_signal(signal.SIGINT)  # as Ctrl-C does (to the script; it stops both)
+        # SIGTERM, which serve.sh traps like Ctrl-C's SIGINT: a shell that runs
+        # the suite in the background makes its children ignore SIGINT.
+        serve.send_signal(signal.SIGTERM)
         assert serve.wait(timeout=30) is not None
         time.sleep(0.5)
         with pytest.raises(OSError):
@@ -387,3 +389,31 @@ def test_a_port_in_host_survives_into_absolute_urls(door):
     assert f'<link rel="canonical" href="http://127.0.0.1:{port}/sources/">' in body, re.findall(
         r"<link rel=.canonical[^>]*>", body
     )
+
+
+def test_a_full_cache_disk_keeps_pages_served_and_fails_the_health_check(site_database, tmp_path):  # noqa: F811
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tiny disk needs root (CI runs as root)")
+    disk = tmp_path / "cache"
+    disk.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(disk)], check=True)
+    try:
+        with (
+            gunicorn(site_database, FRONT_DOOR_CACHE_DIR=str(disk)) as app,
+            front_door(app, cache_dir=disk) as door,
+        ):
+            assert door.get("/healthz").status == 200
+            with open(disk / "filler", "wb") as filler:
+                with pytest.raises(OSError):
+                    for _ in range(64):  # bounded: 64 x 16 KB is past the 512 KB disk
+                        filler.write(b"x" * 16384)
+                        filler.flush()
+                        os.fsync(filler.fileno())
+            for path in ["/", "/therapies/ketamine/", "/compare/", "/glossary/"]:
+                response = door.get(path)
+                assert response.status == 200, path
+                assert "Get help now" in response.body
+            health = door.get("/healthz")
+            assert health.status == 503 and "cache not writable" in health.body
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)

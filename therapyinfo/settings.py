@@ -131,6 +131,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3)
     )
 
+# nginx's page cache (deploy/serve.sh); /healthz fails when it cannot be
+# written, so a load balancer stops sending visitors to this front door.
+FRONT_DOOR_CACHE_DIR = env.str("FRONT_DOOR_CACHE_DIR", default="")
+
 # Browsers, nginx and CDNs may reuse a public page this long, then revalidate
 # it with its ETag. A minute bounds how long a corrected crisis number or
 # safety note can stay stale; stale-while-revalidate lets a CDN answer at once
