@@ -403,12 +403,11 @@ def test_a_full_cache_disk_keeps_pages_served_and_fails_the_health_check(site_da
             front_door(app, cache_dir=disk) as door,
         ):
             assert door.get("/healthz").status == 200
-            with open(disk / "filler", "wb") as filler:
-                with pytest.raises(OSError):
-                    for _ in range(64):  # bounded: 64 x 16 KB is past the 512 KB disk
-                        filler.write(b"x" * 16384)
-                        filler.flush()
-                        os.fsync(filler.fileno())
+            with open(disk / "filler", "wb") as filler, pytest.raises(OSError):
+                for _ in range(64):  # bounded: 64 x 16 KB is past the 512 KB disk
+                    filler.write(b"x" * 16384)
+                    filler.flush()
+                    os.fsync(filler.fileno())
             for path in ["/", "/therapies/ketamine/", "/compare/", "/glossary/"]:
                 response = door.get(path)
                 assert response.status == 200, path
