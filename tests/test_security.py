@@ -331,3 +331,21 @@ def test_behind_a_proxy_the_lockout_counts_the_visitors_address(client, admin_us
     client.logout()
     same = client.post(LOGIN_URL, ok, REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="198.51.100.66")
     assert same.status_code == 429
+
+
+def test_a_reviewer_sees_and_lifts_a_lockout(client, admin_user, reviewer):
+    for _ in range(5):
+        attempt(client, "door-admin", "wrong", ip="198.51.100.9")
+    ok = "correct-horse-9-battery"
+    assert attempt(client, "door-admin", ok, ip="198.51.100.9").status_code == 429
+    from axes.models import AccessAttempt
+    from django.test import Client
+
+    reviewing = Client()
+    reviewing.force_login(reviewer)
+    listing = reviewing.get(reverse("admin:axes_accessattempt_changelist"))
+    assert listing.status_code == 200 and "door-admin" in listing.content.decode()
+    locked = AccessAttempt.objects.get(username="door-admin")
+    delete_url = reverse("admin:axes_accessattempt_delete", args=[locked.pk])
+    assert reviewing.post(delete_url, {"post": "yes"}).status_code == 302
+    assert attempt(client, "door-admin", ok, ip="198.51.100.9").status_code == 302
