@@ -14,7 +14,7 @@ PYTHON_FOR_VENV := $(shell for p in "$$(pyenv which python3 2>/dev/null)" python
 	[ -n "$$p" ] && command -v "$$p" >/dev/null 2>&1 && \
 	"$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v "$$p"; break; }; done)
 
-.PHONY: run test lint bench check-python install clean browser-tools audit serve loadtest
+.PHONY: run test lint bench check-python install clean browser-tools audit serve release loadtest
 
 check-python:
 	@if [ -z "$(PYTHON_FOR_VENV)" ]; then \
@@ -47,12 +47,17 @@ run: install
 	$(DEV_ENV) $(MANAGE) runserver 127.0.0.1:$(PORT)
 
 # Production-style: nginx (deploy/nginx.conf) on PORT in front of gunicorn, DEBUG off;
-# settings only from the environment. Ctrl-C stops both.
+# settings only from the environment. Ctrl-C stops both. Needs no database, so
+# it starts during an outage; `make release` is the step that changes it.
 serve: install
 	$(MANAGE) collectstatic --no-input --verbosity 0
+	$(MANAGE) render_error_pages
+	PORT=$(PORT) bash deploy/serve.sh
+
+# The release step, run once per deploy before `make serve` (docs/operations.md).
+release: install
 	$(MANAGE) migrate --no-input
 	$(MANAGE) render_content
-	PORT=$(PORT) bash deploy/serve.sh
 
 # 60 s of wrk traffic on gunicorn + PostgreSQL; fails on any error (see .ci/loadtest).
 loadtest: install

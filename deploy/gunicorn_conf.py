@@ -12,8 +12,12 @@ import os
 bind = os.environ.get(
     "GUNICORN_BIND", f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 )
-# nginx talks to a unix socket as nobody (when started as root).
-umask = 0o000
+# The socket is for its owner and group only (nginx's group), so nginx
+# connects and other local users cannot.
+umask = 0o007
+# gunicorn gives the socket its own group: nginx's (serve.sh sets it as root).
+if os.environ.get("GUNICORN_GROUP"):
+    group = os.environ["GUNICORN_GROUP"]
 # gunicorn's own default reads WEB_CONCURRENCY too; this one scales with the machine.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
 wsgi_app = "therapyinfo.wsgi:application"

@@ -163,7 +163,12 @@ def site_database(tmp_path_factory):
     """An SQLite file with the content loaded, for server processes."""
     url = f"sqlite:///{tmp_path_factory.mktemp('site') / 'db.sqlite3'}"
     env = {"PATH": "/usr/bin:/bin", "DJANGO_SECRET_KEY": "x" * 50, "DATABASE_URL": url}
-    commands = (["migrate", "--no-input"], ["load_content"], ["collectstatic", "--no-input"])
+    commands = (
+        ["migrate", "--no-input"],
+        ["load_content"],
+        ["collectstatic", "--no-input"],
+        ["render_error_pages"],
+    )
     for command in commands:
         subprocess.run(
             [sys.executable, "manage.py", *command],
@@ -175,10 +180,13 @@ def site_database(tmp_path_factory):
     return url
 
 
+SERVER_SECRET_KEY = "server-test-" + "k" * 40
+
+
 def production_env(database_url, **extra):
     return {
         "PATH": os.environ["PATH"],
-        "DJANGO_SECRET_KEY": "server-test-" + "k" * 40,
+        "DJANGO_SECRET_KEY": SERVER_SECRET_KEY,
         "DJANGO_DEBUG": "off",
         "DATABASE_URL": database_url,
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
@@ -208,8 +216,9 @@ def gunicorn(database_url, workers=2, **env):
 
 
 @contextlib.contextmanager
-def front_door(*app_servers):
-    """nginx from deploy/nginx.conf on a free port, in front of the given gunicorns."""
+def front_door(*app_servers, **options):
+    """nginx from deploy/nginx.conf on a free port, in front of the given gunicorns
+    (`options`: render_nginx.render's cache_dir, trusted_proxies)."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix=f"nginx-{port}-") as prefix:
         conf = render(
@@ -217,6 +226,8 @@ def front_door(*app_servers):
             f"127.0.0.1:{port}",
             [app.url.removeprefix("http://") for app in app_servers],
             access_log=f"{prefix}/access.log",
+            secret_key=SERVER_SECRET_KEY,
+            **options,
         )
         log_path = f"{prefix}/error.log"
         with open(log_path, "w") as log:

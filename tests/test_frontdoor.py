@@ -124,7 +124,7 @@ def test_the_comparison_is_keyed_on_exactly_the_parameter_it_reads(door):
         assert status == 200
         assert body.count('<th scope="col"') == picked.count('<th scope="col"'), target
     status, headers, body = get(door, "/compare/?therapies=nope,lsd")
-    assert status == 400 and "no therapy called" in body
+    assert status == 400 and "not a therapy this comparison has" in body and "nope" not in body
     assert headers.get("X-Cache") != "HIT"
 
 
@@ -175,8 +175,9 @@ def test_public_pages_are_cached_staff_and_the_admin_never(door):
     _, again, _ = get(door, "/glossary/")
     assert again["X-Request-ID"] != headers["X-Request-ID"]
     assert again["X-Request-IDs"] == 1
-    _, signed_in, _ = get(door, "/glossary/", "Cookie: sessionid=abc")
-    assert signed_in["X-Cache"] == "BYPASS"
+    # A made-up session cookie is an anonymous visitor: answered from the cache.
+    _, forged, _ = get(door, "/glossary/", "Cookie: sessionid=abc; staff_pass=x.1")
+    assert forged["X-Cache"] == "HIT"
     _, login, _ = get(door, "/admin/login/")
     assert "X-Cache" not in login and "Set-Cookie" in login
     _, health, _ = get(door, "/healthz")
@@ -203,7 +204,11 @@ session[SESSION_KEY] = str(user.pk)
 session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
 session[HASH_SESSION_KEY] = user.get_session_auth_hash()
 session.create()
-print(session.session_key, revision.pk)
+from therapyinfo.frontdoor import staff_cookie_value
+from django.conf import settings
+import time
+staff_pass = staff_cookie_value(session.session_key, int(time.time()) + 600, settings.SECRET_KEY)
+print(session.session_key, staff_pass, revision.pk)
 """
 
 
@@ -216,7 +221,7 @@ def test_a_reviewer_previews_a_pending_revision_through_the_front_door(door, sit
         capture_output=True,
         text=True,
     )
-    session_key, revision_id = made.stdout.split()[-2:]
+    session_key, staff_pass, revision_id = made.stdout.split()[-3:]
     preview = f"/therapies/ketamine/?revision={revision_id}"
     # The public, and anyone without a session, keep seeing the live page.
     for _ in range(2):
@@ -224,7 +229,10 @@ def test_a_reviewer_previews_a_pending_revision_through_the_front_door(door, sit
         assert status == 200 and PENDING_SUMMARY not in body
     assert headers["X-Cache"] == "HIT"  # the anonymous key ignores ?revision=
     # The signed-in reviewer gets the revision at the page's own address.
-    status, headers, body = get(door, preview, f"Cookie: sessionid={session_key}")
+    # A session cookie alone is not enough for nginx to bypass its cache.
+    assert get(door, preview, f"Cookie: sessionid={session_key}")[1]["X-Cache"] == "HIT"
+    cookies = f"Cookie: sessionid={session_key}; staff_pass={staff_pass}"
+    status, headers, body = get(door, preview, cookies)
     assert status == 200 and PENDING_SUMMARY in body
     assert headers["X-Cache"] == "BYPASS" and "private" in headers["Cache-Control"]
     # Nothing was stored: the next visitor still gets the live page.
@@ -293,7 +301,9 @@ def test_make_serve_runs_nginx_in_front_of_gunicorn_and_ctrl_c_stops_both(site_d
         about = fetch(f"http://127.0.0.1:{port}/about/")
         assert about.status == 200 and about.headers["X-Cache"] == "HIT"  # nginx answered
         run_dir = re.search(r"gunicorn at (/tmp/\S+)/gunicorn\.sock", _read_until(serve, "Ctrl-C"))
-        serve.send_signal(signal.SIGINT)  # as Ctrl-C does (to the script; it stops both)
+        # SIGTERM, which serve.sh traps like Ctrl-C's SIGINT: a shell that runs
+        # the suite in the background makes its children ignore SIGINT.
+        serve.send_signal(signal.SIGTERM)
         assert serve.wait(timeout=30) is not None
         time.sleep(0.5)
         with pytest.raises(OSError):
@@ -314,3 +324,95 @@ def _read_until(process, marker):
         assert line, text
         text += line
     return text
+
+
+def test_forged_cookies_and_odd_spellings_add_no_entries_and_meet_a_rate_limit(door):
+    get(door, "/compare/?therapies=ketamine,lsd")
+    before = cache_entries(door)
+    statuses = []
+    for n in range(60):  # bounded: well past the gate's burst
+        forged = f"Cookie: sessionid=forged{n}; staff_pass=AAAAAAAAAAAAAAAAAAAAAA.9999999999"
+        status, headers, _ = get(door, "/compare/?therapies=ketamine,lsd", forged)
+        assert status == 200 and headers["X-Cache"] == "HIT"  # a forged cookie bypasses nothing
+        status, headers, body = get(door, f"/compare/?therapies=k%{65 + n % 2:x}tamine,lsd")
+        statuses.append(status)
+        if status == 429:
+            assert "Too many requests" in body and 'href="tel:988"' in body
+            assert "no-store" in headers["Cache-Control"]
+    assert 429 in statuses and set(statuses) <= {301, 400, 429}
+    assert cache_entries(door) == before
+    # Other visitors' cached pages and the health check are not limited.
+    assert get(door, "/compare/?therapies=ketamine,lsd")[0] == 200
+    assert get(door, "/healthz")[0] == 200
+    # The limit refills (10 a second): wait for it, so later tests start afresh.
+    deadline = time.monotonic() + 10
+    while get(door, "/compare/?therapies=k%65tamine,lsd")[0] == 429:
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+    time.sleep(4)
+
+
+def test_nginx_own_errors_are_the_site_pages_with_crisis_lines_and_headers(door, app):
+    _, app_headers, _ = get(app, "/about/")
+    cases = [
+        (
+            "GET /?x=" + "a" * 5000 + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+            414,
+        ),
+        (
+            "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nX: "
+            + "b" * 9000
+            + "\r\n\r\n",
+            400,
+        ),
+        ("GARBAGE\r\n\r\n", 400),
+    ]
+    for request, expected in cases:
+        status, headers, body = raw(door, request.encode())
+        assert status == expected
+        assert 'href="tel:988"' in body and "Samaritans" in body
+        assert "nginx" not in body.lower()
+        for name in ("Content-Security-Policy", "X-Frame-Options", "Permissions-Policy"):
+            assert headers[name] == app_headers[name], name
+
+
+def test_the_manifest_is_not_public_and_robots_names_no_admin(door):
+    assert get(door, "/static/staticfiles.json")[0] == 404
+    _, _, robots = get(door, "/robots.txt")
+    assert "admin" not in robots
+
+
+def test_a_port_in_host_survives_into_absolute_urls(door):
+    port = door.url.rsplit(":", 1)[1]
+    lines = ["GET /sources/?p HTTP/1.1", f"Host: 127.0.0.1:{port}", "Connection: close"]
+    _, _, body = raw(door, ("\r\n".join(lines) + "\r\n\r\n").encode())
+    assert f'<link rel="canonical" href="http://127.0.0.1:{port}/sources/">' in body, re.findall(
+        r"<link rel=.canonical[^>]*>", body
+    )
+
+
+def test_a_full_cache_disk_keeps_pages_served_and_fails_the_health_check(site_database, tmp_path):  # noqa: F811
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tiny disk needs root (CI runs as root)")
+    disk = tmp_path / "cache"
+    disk.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(disk)], check=True)
+    try:
+        with (
+            gunicorn(site_database, FRONT_DOOR_CACHE_DIR=str(disk)) as app,
+            front_door(app, cache_dir=disk) as door,
+        ):
+            assert door.get("/healthz").status == 200
+            with open(disk / "filler", "wb") as filler, pytest.raises(OSError):
+                for _ in range(64):  # bounded: 64 x 16 KB is past the 512 KB disk
+                    filler.write(b"x" * 16384)
+                    filler.flush()
+                    os.fsync(filler.fileno())
+            for path in ["/", "/therapies/ketamine/", "/compare/", "/glossary/"]:
+                response = door.get(path)
+                assert response.status == 200, path
+                assert "Get help now" in response.body
+            health = door.get("/healthz")
+            assert health.status == 503 and "cache not writable" in health.body
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)

@@ -87,7 +87,11 @@ class RevisionPreviewMiddleware:
     @staticmethod
     def revision_to_preview(request):
         wanted = request.GET.get(PREVIEW_PARAM, "")
-        if not wanted.isdigit() or settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        # isdigit() alone lets "²" through, which int() refuses.
+        if (
+            not (wanted.isascii() and wanted.isdigit())
+            or settings.SESSION_COOKIE_NAME not in request.COOKIES
+        ):
             return None
         user = request.user
         if not (user.is_active and user.is_staff and user.has_perm("therapyinfo.view_revision")):

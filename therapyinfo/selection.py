@@ -41,7 +41,9 @@ def parse_selection(raw, available):
     unknown = [slug for slug in slugs if slug not in by_slug]
     if unknown:
         raise SelectionError(
-            f"This comparison has no therapy called {', '.join(repr(s[:40]) for s in unknown)}."
+            # The visitor's own words are never shown back (a page of a health
+            # site must not be made to say "call this number" by a link).
+            "One of the names in the link is not a therapy this comparison has."
         )
     repeated = sorted({slug for slug in slugs if slugs.count(slug) > 1})
     if repeated:

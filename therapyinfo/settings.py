@@ -69,6 +69,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Signed-in staff get the signed cookie nginx checks before bypassing its cache.
+    "therapyinfo.frontdoor.StaffCookieMiddleware",
     # Records who made each change, inline rows included, in the revision history.
     "simple_history.middleware.HistoryRequestMiddleware",
     # Draft previews and staff views are never cached for the public.
@@ -108,6 +110,21 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# A cache that accepts connections but never answers must not hold a worker
+# (or /healthz) for long: a slow cache is treated as a missing one.
+if "redis" in CACHES["default"]["BACKEND"].lower():
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        socket_timeout=env.float("CACHE_TIMEOUT_SECONDS", default=0.5),
+        socket_connect_timeout=env.float("CACHE_TIMEOUT_SECONDS", default=0.5),
+    )
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3)
+    )
+
+# nginx's page cache (deploy/serve.sh); /healthz fails when it cannot be
+# written, so a load balancer stops sending visitors to this front door.
+FRONT_DOOR_CACHE_DIR = env.str("FRONT_DOOR_CACHE_DIR", default="")
 
 # Browsers, nginx and CDNs may reuse a public page this long, then revalidate
 # it with its ETag. A minute bounds how long a corrected crisis number or
@@ -121,11 +138,13 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Admin login throttling: 5 failures for one user name, or from one address,
+# Admin login throttling: 5 failures for one user name from one address
 # lock further attempts out for DJANGO_LOGIN_COOLOFF_MINUTES. Lockouts are
 # listed (and can be lifted) in the admin under "Axes".
 AXES_FAILURE_LIMIT = 5
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# The user name and address together: failures from one address cannot lock
+# out a user who signs in from another (issue 20).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("DJANGO_LOGIN_COOLOFF_MINUTES", default=30))
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "lockout.html"

@@ -3,7 +3,9 @@ a draft page at its own URL) and fetches related rows up front, so a page's
 query count does not grow with its content."""
 
 import logging
+import os
 import sys
+import tempfile
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
@@ -248,7 +250,6 @@ def about(request):
 def robots_txt(request):
     lines = [
         "User-agent: *",
-        "Disallow: /" + reverse("admin:index").lstrip("/"),
         f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
@@ -258,7 +259,13 @@ def robots_txt(request):
 @require_safe
 def healthz(request):
     """200 when the database answers (with `"cache": "degraded"` when the cache
-    does not: pages are still served), 503 when the database does not."""
+    does not: pages are still served), 503 when the database does not, or when
+    nginx's page cache (FRONT_DOOR_CACHE_DIR) cannot be written or its disk is
+    full. Bounded in time by the cache's and database's short timeouts (settings.py)."""
+    if settings.FRONT_DOOR_CACHE_DIR and not cache_dir_writable(settings.FRONT_DOOR_CACHE_DIR):
+        return JsonResponse(
+            {"status": "unavailable", "front_door": "cache not writable"}, status=503
+        )
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -271,6 +278,21 @@ def healthz(request):
         logger.warning("cache unavailable: %s", type(error).__name__)
         return JsonResponse({"status": "ok", "cache": "degraded"})
     return JsonResponse({"status": "ok"})
+
+
+# A page's worth: a disk that cannot take this cannot store pages either.
+CACHE_PROBE = b"\0" * 65536
+
+
+def cache_dir_writable(folder):
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".healthz-") as probe:
+            probe.write(CACHE_PROBE)
+            probe.flush()
+            os.fsync(probe.fileno())
+    except OSError:
+        return False
+    return True
 
 
 def bad_request(request, exception=None):
