@@ -403,3 +403,21 @@ def test_the_lithium_warning_cites_the_seizure_study_with_its_doi(client):
     assert source.doi == "10.1055/a-1524-2794"
     html = client.get("/therapies/psilocybin/").content.decode()
     assert "https://doi.org/10.1055/a-1524-2794" in html
+
+
+def test_misleading_lines_of_december_are_corrected(client):
+    """FACTS.md 7.2, 7.5 and 7.6: no invented duration, COMP006's 39% is not a
+    response, Berman supports days not a week, and no editorial note on a page."""
+    psilocybin = page_text(client, "/therapies/psilocybin/")
+    assert "3 to 6 weeks" not in psilocybin
+    assert "not known beyond the end of the trials" in psilocybin
+    assert "23%" not in psilocybin
+    assert "39% responded" not in psilocybin
+    assert "fall by at least a quarter" in psilocybin
+    for path in ("/therapies/ketamine/", "/articles/ketamine-infusion-therapy/", "/compare/"):
+        text = page_text(client, path)
+        assert "about a week" not in text, path
+        assert "at least 3 days" in text, path
+        assert "not quoted here" not in text, path
+    safety = page_text(client, "/articles/safety-and-side-effects/")
+    assert "most people cope well" not in safety

@@ -8,7 +8,7 @@ import pytest
 
 from therapyinfo.models import Comparison, Therapy
 from therapyinfo.templatetags.content import days_range, hours_range
-from therapyinfo.timeline import AXIS_MAX_HOURS, x_at
+from therapyinfo.timeline import AXIS_MAX_HOURS, LASTING_NOT_KNOWN, x_at
 
 
 def svg_of(html):
@@ -67,6 +67,12 @@ def test_relief_is_one_bar_from_when_it_starts_through_how_long_it_lasts(client)
         # The onset window, drawn in its own colour...
         low, high = therapy.onset_min_hours, therapy.onset_max_hours
         assert bar["onset"] == (x_at(low), max(round(x_at(high) - x_at(low), 1), 1.0))
+        if therapy.duration_max_days is None:
+            # Onset known, how long it lasts not: no relief bar is guessed.
+            assert "relief" not in bar
+            group = svg[svg.index(f">{therapy.name}<") :]
+            assert LASTING_NOT_KNOWN in group[: group.index("</g>")]
+            continue
         # ...and relief carries straight on from it, to the longest it lasted.
         assert bar["relief"][0] == pytest.approx(sum(bar["onset"]), abs=0.1)
         longest = high + therapy.duration_max_days * 24
