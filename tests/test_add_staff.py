@@ -28,6 +28,10 @@ def test_an_editor_signs_in_and_may_propose_but_not_publish(client, monkeypatch,
     assert not user.has_perm("therapyinfo.publish_therapy")
     client.post("/admin/login/", {"username": "sam", "password": PASSWORD})
     assert client.session["_auth_user_id"] == str(user.pk)
+    # Signed in, the admin home opens instead of sending the editor back to log in.
+    response = client.get("/admin/")
+    assert response.status_code == 200
+    assert 'name="password"' not in response.content.decode()
 
 
 def test_a_reviewer_may_publish(monkeypatch, django_user_model):
