@@ -140,17 +140,16 @@ def test_reviewer_can_publish_and_mark_reviewed(client, reviewer, draft_therapy)
     assert client.get(draft_therapy.get_absolute_url()).status_code == 200
 
 
-def test_reviewer_publish_and_review_actions(client, reviewer, draft_therapy):
+def test_no_list_action_publishes_or_marks_reviewed_unseen_text(client, reviewer, draft_therapy):
+    # Issue 18: the list actions checked no version, so text rewritten after the
+    # reviewer read it went live. They are gone; publishing is on the review screen.
     client.force_login(reviewer)
     changelist = reverse("admin:therapyinfo_therapy_changelist")
     for action in ("publish", "mark_reviewed"):
-        response = client.post(
-            changelist, {"action": action, "_selected_action": [draft_therapy.pk]}
-        )
-        assert response.status_code == 302
+        client.post(changelist, {"action": action, "_selected_action": [draft_therapy.pk]})
     draft_therapy.refresh_from_db()
-    assert draft_therapy.status == Status.PUBLISHED
-    assert (draft_therapy.reviewed_by, draft_therapy.last_reviewed) == (reviewer, date.today())
+    assert draft_therapy.status == Status.DRAFT
+    assert draft_therapy.reviewed_by is None
 
 
 # Preview ---------------------------------------------------------------------

@@ -15,7 +15,6 @@ posts.
 from datetime import date, timedelta
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -251,6 +250,16 @@ class ContentAdmin(EditorialAdminMixin, SimpleHistoryAdmin):
         revision = revisions.Revision.record(obj, data, author=request.user)
         if not revision.may_publish(request.user):
             return
+        if replaced is not None and replaced.author_id != request.user.pk:
+            # Someone else's changes are folded in: the reviewer reads them field by
+            # field on the review screen before they go live, not on this save.
+            self.message_user(
+                request,
+                f"Not published yet: this includes changes by {replaced.author or 'someone'}. "
+                "Review them on the review screen, then publish.",
+                messages.WARNING,
+            )
+            return
         note = form.cleaned_data.get("change_note", "")
         try:
             record = revision.publish(by=request.user, note=note)
@@ -437,7 +446,8 @@ class ReviewedAdmin(ContentAdmin):
     date_hierarchy = "last_reviewed"
     prepopulated_fields = {"slug": ["name"]}
     save_on_top = True
-    actions = ["publish", "mark_reviewed"]
+    # No list actions that publish or mark reviewed: a reviewer publishes from
+    # the review screen or the change form, which check the version they saw.
 
     def permission(self, request, action):
         opts = self.opts
@@ -485,38 +495,13 @@ class ReviewedAdmin(ContentAdmin):
             for field in REVIEW_FIELDS:
                 setattr(obj, field, getattr(stored, field) if stored else None)
         elif form.cleaned_data.get("mark_reviewed"):
-            self.set_reviewed(obj, request.user)
+            revisions.set_reviewed(obj, request.user)
         elif stored is None or obj.last_reviewed != stored.last_reviewed:
             obj.reviewed_by = request.user if obj.last_reviewed else None
             if stored and obj.last_reviewed and obj.next_review_due == stored.next_review_due:
                 # A new review date with the old due date: move the due date on too.
                 obj.next_review_due = None  # Reviewed.save() sets it from the interval
         super().save_model(request, obj, form, change)
-
-    @staticmethod
-    def set_reviewed(obj, user):
-        obj.last_reviewed = date.today()
-        obj.next_review_due = models.add_months(obj.last_reviewed, settings.REVIEW_INTERVAL_MONTHS)
-        obj.reviewed_by = user
-
-    @admin.action(permissions=["publish"], description="Publish the selected pages")
-    def publish(self, request, queryset):
-        for obj in queryset.exclude(status=models.Status.PUBLISHED):
-            obj.status = models.Status.PUBLISHED
-            obj._history_user = request.user
-            obj.save()
-            revisions.Revision.record(
-                obj, revisions.snapshot_of(obj), request.user, revisions.RevisionStatus.DRAFT
-            ).mark_published(request.user, "")
-        self.message_user(request, "Published.", messages.SUCCESS)
-
-    @admin.action(permissions=["review"], description="Mark the selected pages as reviewed today")
-    def mark_reviewed(self, request, queryset):
-        for obj in queryset:
-            self.set_reviewed(obj, request.user)
-            obj._history_user = request.user
-            obj.save()
-        self.message_user(request, "Marked as reviewed today.", messages.SUCCESS)
 
     @admin.display(boolean=True, description="Review overdue")
     def overdue(self, obj):

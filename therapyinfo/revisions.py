@@ -81,11 +81,31 @@ def shown(record):
 
 
 def can_publish(user, record):
+    """The one rule for who may publish: a reviewer of the record's page, or of
+    shared records for a record on no page."""
     page = page_of(record)
-    if page is None:
+    return may_publish_on(user, type(page) if page is not None else None)
+
+
+def may_publish_on(user, page_model):
+    if page_model is None:
         return user.has_perm(PUBLISH_SHARED)
-    opts = page._meta
+    opts = page_model._meta
     return user.has_perm(f"{opts.app_label}.publish_{opts.model_name}")
+
+
+def next_review_date(reviewed_on):
+    """The one rule for when a review falls due again."""
+    from .models import add_months
+
+    return add_months(reviewed_on, settings.REVIEW_INTERVAL_MONTHS)
+
+
+def set_reviewed(page, by):
+    """Record on `page` (in memory) that `by` reviewed it today."""
+    page.last_reviewed = date.today()
+    page.next_review_due = next_review_date(page.last_reviewed)
+    page.reviewed_by = by
 
 
 def needs_review_on_add(record):
@@ -472,10 +492,8 @@ class Revision(models.Model):
         return jsonable(snapshot_of(record, like=self.data)) if record else None
 
     def may_publish(self, user):
-        if self.page_type_id is None:
-            return user.has_perm(PUBLISH_SHARED)
-        opts = self.page_type.model_class()._meta
-        return user.has_perm(f"{opts.app_label}.publish_{opts.model_name}")
+        page_model = self.page_type.model_class() if self.page_type_id else None
+        return may_publish_on(user, page_model)
 
     def changes_content(self):
         """Whether publishing would change what readers see (not only review dates)."""
@@ -514,11 +532,14 @@ class Revision(models.Model):
     def publish(self, by, note=""):
         """Apply this revision in one transaction, as clinical reviewer `by`, with a
         change note for readers; the page's review date moves to today."""
-        from .models import add_months
-
         if not self.may_publish(by):
             raise PermissionError("Only a clinical reviewer can publish.")
         with transaction.atomic():
+            # Row lock: of two reviewers publishing at once, the second sees the first.
+            type(self)._default_manager.select_for_update().filter(pk=self.pk).first()
+            self.refresh_from_db(fields=["status"])
+            if self.status != RevisionStatus.PENDING:
+                raise ValidationError("these changes were already published or sent back.")
             if "base" in self.data and content_of(self.data["base"]) != content_of(
                 self.current_base()
             ):
@@ -531,9 +552,7 @@ class Revision(models.Model):
             def move_review_date(page):
                 # A review date older than the content it vouches for would mislead.
                 if content_changed:
-                    page.last_reviewed = today = date.today()
-                    page.next_review_due = add_months(today, settings.REVIEW_INTERVAL_MONTHS)
-                    page.reviewed_by = by
+                    set_reviewed(page, by)
 
             record = self.apply(before_save=move_review_date)
             page = page_of(record)
