@@ -1,5 +1,5 @@
-"""The README's "Backup and restore" recipes work: the commands are read from
-the README itself, run, and the restored database holds every record."""
+"""The "Backup and restore" recipes of docs/operations.md work: the commands are
+read from that page itself, run, and the restored database holds every record."""
 
 import json
 import os
@@ -22,8 +22,8 @@ PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 
 
 def readme_commands():
-    """Each shell command in the README's "Backup and restore" section, as argv."""
-    readme = (BASE_DIR / "README.md").read_text()
+    """Each shell command in the operations page's "Backup and restore" section, as argv."""
+    readme = (BASE_DIR / "docs" / "operations.md").read_text()
     section = readme.split("## Backup and restore", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"```sh\n(.*?)```", section, re.S)
     lines = [line for block in blocks for line in block.replace("\\\n", " ").splitlines()]
@@ -32,7 +32,7 @@ def readme_commands():
 
 def command(program):
     matches = [argv for argv in readme_commands() if program in argv[:2]]
-    assert len(matches) == 1, f"the README should have one {program} command"
+    assert len(matches) == 1, f"docs/operations.md should have one {program} command"
     return matches[0]
 
 
@@ -68,7 +68,7 @@ def test_the_portable_backup_restores_every_record(tmp_path, django_user_model):
     assert {"therapyinfo.therapy", "therapyinfo.comparisoncell", "auth.user"} <= models
     assert not models & {"sessions.session", "contenttypes.contenttype", "axes.accessattempt"}
 
-    # Restore into an empty database in another process, as the README says.
+    # Restore into an empty database in another process, as docs/operations.md says.
     restored = f"sqlite:///{tmp_path / 'restored.sqlite3'}"
     run_manage(manage_args("migrate"), restored)
     load = [arg if arg != "backup.json" else str(backup) for arg in manage_args("loaddata")]

@@ -115,7 +115,7 @@ def test_loading_fixtures_bumps_the_content_version(load):
 
 
 def test_queryset_update_sends_no_signal_so_it_needs_an_explicit_bump(client):
-    """What the README warns about: update() bypasses the version, bump it yourself."""
+    """What docs/caching.md warns about: update() bypasses the version, bump it yourself."""
     client.get("/about/")
     CrisisResource.objects.filter(phone="116 123").update(name="Renamed line")
     assert "Renamed line" not in client.get("/about/").content.decode()

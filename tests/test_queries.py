@@ -126,7 +126,7 @@ def test_every_public_page_needs_few_queries_and_the_same_number_with_ten_times_
         assert count <= MAX_QUERIES, (url, count)
 
     grow_content_tenfold()
-    bump_content_version()  # bulk writes send no signals: say content changed (README)
+    bump_content_version()  # bulk writes send no signals: say content changed (docs/caching.md)
     html = client.get("/compare/").content.decode()
     assert "Extra effect 1" in html and "Extra 1" in html  # the new content is on the page
 
