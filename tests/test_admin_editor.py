@@ -192,7 +192,8 @@ def test_unusable_ranges_are_refused_on_the_field_the_editor_typed(
 def test_change_form_shows_a_preview_beside_each_markdown_field(staff_client):
     ketamine = Therapy.objects.get(slug="ketamine")
     html = staff_client.get(change_url(ketamine)).content.decode()
-    assert html.count('class="md-preview"') == 3  # body, evidence and safety
+    # One per Markdown part of the page: key facts, who should not have it, ...
+    assert html.count('class="md-preview"') == 9
     assert f'data-preview-url="{PREVIEW_URL}"' in html
     # Without JavaScript the preview already shows the saved text as the page will.
     assert "<h3>Who should not have it</h3>" in html

@@ -255,8 +255,7 @@ def test_every_citation_is_in_its_pages_source_list(db):
 
     for therapy in Therapy.objects.all():
         listed = set(therapy.sources.values_list("slug", flat=True))
-        texts = [therapy.body, therapy.evidence, therapy.safety, therapy.how_given]
-        texts += [therapy.typical_course, therapy.timeline_note, therapy.regulatory_status]
+        texts = [getattr(therapy, name) for name in Therapy.markdown_fields]
         cited = set(CITATION.findall("\n".join(texts)))
         assert cited <= listed, (therapy.slug, cited - listed)
     for article in Article.objects.all():

@@ -21,6 +21,7 @@ from therapyinfo.models import (
     Mechanism,
     Therapy,
 )
+from therapyinfo.readability import KEY_FACTS_TARGET
 
 SUMMARY_GRADE = 8
 BODY_GRADE = 10
@@ -65,8 +66,9 @@ def bodies():
     for section in ArticleSection.objects.select_related("article"):
         yield f"ArticleSection '{section.article.slug}#{section.anchor}' body", section.body
     for therapy in Therapy.objects.published():
-        for field in ("body", "evidence", "safety", "how_given", "regulatory_status"):
-            yield f"Therapy '{therapy.slug}' {field}", getattr(therapy, field)
+        for field in Therapy.markdown_fields:
+            if field not in ("key_facts", "timeline_note"):
+                yield f"Therapy '{therapy.slug}' {field}", getattr(therapy, field)
     for mechanism in Mechanism.objects.exclude(detail=""):
         yield f"Mechanism '{mechanism.slug}' detail", mechanism.detail
     for therapy in Therapy.objects.published():
@@ -106,6 +108,17 @@ def test_every_article_section_and_body_is_at_most_grade_10():
     found = list(bodies())
     assert len(found) >= 20
     assert too_hard(found, BODY_GRADE) == []
+
+
+@pytest.mark.django_db
+def test_key_facts_are_at_most_grade_7():
+    """Key facts are read first, often by someone worried (readability.KEY_FACTS_TARGET)."""
+    found = [
+        (f"Therapy '{therapy.slug}' key_facts", therapy.key_facts)
+        for therapy in Therapy.objects.published()
+    ]
+    assert len(found) == 3
+    assert too_hard(found, KEY_FACTS_TARGET) == []
 
 
 @pytest.mark.django_db

@@ -859,7 +859,7 @@ def test_of_two_saves_at_once_from_one_version_the_second_is_refused(client, dja
 
 
 @pytest.mark.parametrize(
-    ("kind", "fragment"), [("side effect", "side-effects"), ("mechanism", "about")]
+    ("kind", "fragment"), [("side effect", "side-effects"), ("mechanism", "key-facts")]
 )
 def test_a_side_effect_or_mechanism_change_is_previewed_on_a_therapy_page(
     client, editor, reviewer, ketamine, kind, fragment

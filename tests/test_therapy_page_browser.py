@@ -1,5 +1,6 @@
 """Each therapy page fits in at most 12 phone screens (375 x 667 px) in Debian's
-Chromium: one section per question, long detail folded in <details>."""
+Chromium: one section per part of THERAPY_PARTS, key facts and who should not
+have it open, long detail folded in <details>."""
 
 import os
 
@@ -7,7 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from tests.browser_support import launched_chromium
-from therapyinfo.models import Therapy
+from therapyinfo.models import THERAPY_PARTS, Therapy
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -34,10 +35,12 @@ def test_each_therapy_page_is_at_most_12_screens_tall_on_a_phone(site):
         for therapy in Therapy.objects.published():
             page.goto(site + therapy.get_absolute_url())
             heights[therapy.slug] = page.evaluate("document.documentElement.scrollHeight")
-            # Folded, not gone: every section heading is still on the page.
-            headings = page.locator("article h2").all_inner_texts()
-            assert "Before you say yes: safety" in headings
-            assert len(headings) == len(set(headings)), headings
+            # Folded, not gone: every part's heading is on the page, in order.
+            headings = page.locator("article section > h2[id]").all_inner_texts()
+            assert headings[: len(THERAPY_PARTS)] == [part.title for part in THERAPY_PARTS]
+            # Key facts and who should not have it are open: read without a tap.
+            assert page.locator("#key-facts ~ ul").first.is_visible()
+            assert page.locator("section[aria-labelledby=who-for] p").first.is_visible()
     assert len(heights) == 3
     too_tall = {
         slug: f"{height / SCREEN['height']:.1f} screens"
@@ -47,15 +50,17 @@ def test_each_therapy_page_is_at_most_12_screens_tall_on_a_phone(site):
     assert too_tall == {}
 
 
-def test_folded_safety_answers_open_and_a_citation_opens_the_sources(site):
+def test_folded_answers_open_and_a_citation_opens_the_sources(site):
     with launched_chromium() as browser:
         page = browser.new_page(viewport=SCREEN)
         page.goto(site + "/therapies/ketamine/")
-        answer = page.get_by_text("until the next day, after a restful sleep").first
+        # The lithium-style safety parts are open; the detail of long-term use folds.
+        assert page.get_by_text("until the next day, after a restful sleep").first.is_visible()
+        long_term = page.locator("section[aria-labelledby=long-term]")
+        answer = long_term.get_by_text("bladder damage")
         assert not answer.is_visible()
-        safety = page.locator("section[aria-labelledby=safety]")
-        safety.locator("summary", has_text="Driving").click()
-        assert safety.get_by_text("after a restful sleep").is_visible()
+        long_term.locator("summary").first.click()
+        assert answer.is_visible()
         # Following a numbered citation opens the folded source list at that entry.
-        page.locator("section[aria-labelledby=about] a.cite").first.click()
+        page.locator("section[aria-labelledby=key-facts] a.cite").first.click()
         assert page.locator("#source-1").is_visible()

@@ -29,7 +29,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from . import models, revisions
 from .admin_forms import EditorialAdminMixin, MarkdownPreviewMixin, TimelineUnitsMixin
 from .preview import preview_url
-from .readability import BODY_TARGET, SUMMARY_TARGET, grades
+from .readability import BODY_TARGET, KEY_FACTS_TARGET, SUMMARY_TARGET, grades
 from .review import DUE_SOON_DAYS
 
 REVIEW_FIELDS = ["last_reviewed", "next_review_due", "reviewed_by"]
@@ -559,26 +559,44 @@ class TherapyForm(TimelineUnitsMixin, ReviewedForm):
 @admin.register(models.Therapy)
 class TherapyAdmin(ReviewedAdmin):
     form = TherapyForm
-    readability_targets = {"summary": SUMMARY_TARGET, "body": BODY_TARGET, "evidence": BODY_TARGET}
+    readability_targets = {
+        "summary": SUMMARY_TARGET,
+        "key_facts": KEY_FACTS_TARGET,
+        "body": BODY_TARGET,
+        "evidence": BODY_TARGET,
+    }
     list_display = ["name", "drug_class", "status", "last_reviewed", "next_review_due", "overdue"]
     search_fields = ["name", "short_name", "summary", "body"]
     filter_horizontal = ["mechanisms", "sources"]
     inlines = [TherapySideEffectInline]
     fieldsets = [
-        (None, {"fields": ["name", "short_name", "slug", "position", "drug_class"]}),
-        ("Text", {"fields": ["summary", "body", "safety", "evidence", "questions_to_ask"]}),
-        ("Treatment", {"fields": ["how_given", "typical_course"]}),
+        (None, {"fields": ["name", "short_name", "slug", "position", "drug_class", "summary"]}),
+        # The parts of every therapy page, in the page's order (models.THERAPY_PARTS);
+        # each is required before the page can be published. Side effects are the
+        # rows below the form.
+        ("Key facts", {"fields": ["key_facts", "body"]}),
+        ("Who it is for, and who should not have it", {"fields": ["who_for"]}),
+        ("How it is given and what a session is like", {"fields": ["how_given", "typical_course"]}),
         (
-            "Timeline (drives the comparison and the chart)",
+            "How well it works (the timeline drives the comparison and the chart)",
             {
                 "fields": [
+                    "evidence",
                     ("onset_min", "onset_max", "onset_unit"),
                     ("duration_min", "duration_max", "duration_unit"),
                     "timeline_note",
                 ]
             },
         ),
-        ("Legal status", {"fields": ["regulatory_status", "regulatory_as_of"]}),
+        (
+            "Safety: medicines, pregnancy, driving, long-term use",
+            {"fields": ["interactions", "pregnancy", "driving", "long_term"]},
+        ),
+        (
+            "Cost, insurance and where to get it",
+            {"fields": ["cost_access", "regulatory_status", "regulatory_as_of"]},
+        ),
+        ("Questions to ask your doctor", {"fields": ["questions_to_ask"]}),
         ("Links", {"fields": ["mechanisms", "sources"], "classes": ["collapse"]}),
     ]
 

@@ -30,7 +30,8 @@ from .markup import render_markdown
 
 # Which fields hold Markdown, by model name. Other text is shown escaped, as typed.
 MARKDOWN_FIELDS = {
-    "therapy": {"body", "evidence", "safety"},
+    "therapy": {"key_facts", "who_for", "body", "evidence", "interactions", "pregnancy"}
+    | {"driving", "long_term", "cost_access"},
     "articlesection": {"body"},
     "mechanism": {"detail"},
 }

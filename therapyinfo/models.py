@@ -8,6 +8,7 @@ clinical reviewer publishes it.
 
 import re
 from datetime import date
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -372,7 +373,7 @@ class Mechanism(SlugNaturalKey, models.Model):
         """Where readers meet it: the first published therapy page that explains
         it (a revision is previewed there), or None."""
         therapy = Therapy.objects.published().filter(mechanisms=self).first()
-        return f"{therapy.get_absolute_url()}#about" if therapy else None
+        return f"{therapy.get_absolute_url()}#key-facts" if therapy else None
 
 
 ONSET_ERROR = "The soonest onset cannot be later than the latest onset."
@@ -383,6 +384,60 @@ def rendered_markdown_field():
     """HTML of a model's `markdown_fields`, rendered when it is saved (signals.py),
     so pages do not render Markdown per request. Not exported, not in history."""
     return models.JSONField(default=dict, blank=True, editable=False)
+
+
+class TherapyPart(NamedTuple):
+    """One part of every therapy page: its anchor, its heading, and the Therapy
+    fields it shows (none for the side-effect rows, which are their own model)."""
+
+    anchor: str
+    title: str
+    fields: tuple[str, ...] = ()
+
+
+# Every therapy page answers the same questions in the same order, the way NHS
+# medicines pages do; the page, the contents list, the publish rule and the
+# comparison's links all read this one list.
+THERAPY_PARTS = (
+    TherapyPart("key-facts", "Key facts", ("key_facts",)),
+    TherapyPart("who-for", "Who it is for, and who should not have it", ("who_for",)),
+    TherapyPart(
+        "session", "How it is given and what a session is like", ("how_given", "typical_course")
+    ),
+    TherapyPart("how-well", "How well it works", ("evidence",)),
+    TherapyPart("side-effects", "Side effects"),
+    TherapyPart("interactions", "Medicines and drinks that do not mix", ("interactions",)),
+    TherapyPart("pregnancy", "Pregnancy, breastfeeding and contraception", ("pregnancy",)),
+    TherapyPart("driving", "Driving", ("driving",)),
+    TherapyPart("long-term", "Long-term use and stopping", ("long_term",)),
+    TherapyPart(
+        "cost", "Cost, insurance and where to get it", ("regulatory_status", "cost_access")
+    ),
+    TherapyPart("questions", "Questions to ask your doctor", ("questions_to_ask",)),
+)
+# The new part fields (the others were on Therapy before the parts were).
+PART_FIELDS = (
+    "key_facts",
+    "who_for",
+    "interactions",
+    "pregnancy",
+    "driving",
+    "long_term",
+    "cost_access",
+)
+KEY_FACTS_MAX_SENTENCES = 6
+
+
+def sentences(markdown_text):
+    """The sentences of a short Markdown text: each list item or line ending in
+    a full stop, question or exclamation mark counts once."""
+    text = re.sub(r"\[@[^\]]+\]", "", markdown_text)
+    return [
+        part
+        for line in text.splitlines()
+        for part in re.split(r"(?<=[.!?])\s+", line.strip().lstrip("-*").strip())
+        if part.strip()
+    ]
 
 
 class Therapy(Reviewed):
@@ -401,10 +456,43 @@ class Therapy(Reviewed):
         help_text="Markdown: what the main studies found. Cite a source by its slug, "
         "e.g. [@murrough-2013]; it must also be in this therapy's sources."
     )
-    safety = models.TextField(
+    key_facts = models.TextField(
         blank=True,
-        help_text="Markdown: before you say yes. Who should not have it, medicines and "
-        "drinks that do not mix, driving, pregnancy. Cite a source for every fact.",
+        help_text="Markdown list, at most 6 short sentences: whether it is an approved "
+        "treatment (as of the status date below), the strongest warning, what a course "
+        "involves. Shown first, open.",
+    )
+    who_for = models.TextField(
+        "who it is for, and who should not have it",
+        blank=True,
+        help_text="Markdown: the conditions it is for, age, pregnancy and breastfeeding, heart "
+        "and blood pressure, psychosis and bipolar disorder, seizures, substance use. "
+        "Shown open. Cite a source for every fact.",
+    )
+    interactions = models.TextField(
+        "medicines and drinks that do not mix",
+        blank=True,
+        help_text="Markdown list: each medicine or drink, what happens, and what to do.",
+    )
+    pregnancy = models.TextField(
+        "pregnancy, breastfeeding and contraception",
+        blank=True,
+        help_text="Markdown: what the label or the trials say, and what is not known.",
+    )
+    driving = models.TextField(
+        blank=True, help_text="Markdown: when it is safe to drive and use machines again."
+    )
+    long_term = models.TextField(
+        "long-term use and stopping",
+        blank=True,
+        help_text="Markdown: what is known about keeping it going, long-term risks, and what "
+        "to do if it stops working.",
+    )
+    cost_access = models.TextField(
+        "cost, insurance and where to get it",
+        blank=True,
+        help_text="Markdown: what a session or course costs (dated, with its source), whether "
+        "insurers pay, where to get it safely, what to ask a clinic.",
     )
     questions_to_ask = models.TextField(
         help_text="Questions a patient could ask their doctor, one per line."
@@ -439,13 +527,19 @@ class Therapy(Reviewed):
     mechanisms = models.ManyToManyField(Mechanism, related_name="therapies")
     sources = models.ManyToManyField(Source, blank=True, related_name="therapies")
     markdown_fields = (
+        "key_facts",
+        "who_for",
         "body",
         "evidence",
-        "safety",
         "how_given",
         "typical_course",
-        "timeline_note",
+        "interactions",
+        "pregnancy",
+        "driving",
+        "long_term",
         "regulatory_status",
+        "cost_access",
+        "timeline_note",
     )
     rendered = rendered_markdown_field()
 
@@ -490,13 +584,20 @@ class Therapy(Reviewed):
             summary=self.summary,
             body=self.body,
             evidence=self.evidence,
-            safety=self.safety,
             how_given=self.how_given,
             typical_course=self.typical_course,
             timeline_note=self.timeline_note,
             regulatory_status=self.regulatory_status,
             questions_to_ask=self.questions_to_ask,
+            **{name: getattr(self, name) for name in PART_FIELDS},
         )
+        errors.update(self.missing_part_errors())
+        if len(sentences(self.key_facts)) > KEY_FACTS_MAX_SENTENCES:
+            errors.setdefault(
+                "key_facts",
+                f"Key facts are at most {KEY_FACTS_MAX_SENTENCES} short sentences. "
+                "Move the rest to the part it belongs to.",
+            )
         for low, high, message in [
             ("onset_min_hours", "onset_max_hours", ONSET_ERROR),
             ("duration_min_days", "duration_max_days", DURATION_ERROR),
@@ -508,6 +609,18 @@ class Therapy(Reviewed):
                 errors[low] = message
         if errors:
             raise ValidationError(errors)
+
+    def missing_part_errors(self):
+        """A published page answers every question in THERAPY_PARTS: each part's
+        text is required before the page can be published."""
+        if self.status != Status.PUBLISHED:
+            return {}
+        return {
+            name: f'"{part.title}" is part of every therapy page: fill it in before publishing.'
+            for part in THERAPY_PARTS
+            for name in part.fields
+            if not getattr(self, name).strip()
+        }
 
     @property
     def question_list(self):

@@ -14,6 +14,8 @@ from .models import CITATION
 
 SUMMARY_TARGET = 8
 BODY_TARGET = 10
+# Key facts are read first, often by someone worried: simpler still.
+KEY_FACTS_TARGET = 7
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,21 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import normalize_newlines
 
 from therapyinfo.markup import CITATION
-from therapyinfo.models import Frequency, Severity
+from therapyinfo.models import THERAPY_PARTS, Frequency, Severity
 
 register = template.Library()
+
+
+@register.simple_tag
+def therapy_parts():
+    """Every part of a therapy page, in order (`models.THERAPY_PARTS`)."""
+    return THERAPY_PARTS
+
+
+@register.simple_tag
+def therapy_part(anchor):
+    """One part of a therapy page by its anchor: its heading comes from the one list."""
+    return next(part for part in THERAPY_PARTS if part.anchor == anchor)
 
 
 @register.filter
