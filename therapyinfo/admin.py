@@ -2,9 +2,9 @@
 
 Pages are edited with the rows they are made of (sections, comparison rows
 and cells, a therapy's side effects) as inlines on the same screen. Every
-content model keeps a revision history (django-simple-history): the
-"History" button lists versions with what changed, and any version can be
-restored, which is itself recorded.
+content record has one history, its revisions (revisions.py): the "History"
+button lists them, and "Restore this version" opens a pending revision from
+an old one, which a clinical reviewer reviews like any other change.
 
 Roles are enforced here, on the server: without the `publish_<model>`
 permission a save can never make a page published, and without
@@ -24,7 +24,6 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from simple_history.admin import SimpleHistoryAdmin
 
 from . import models, revisions
 from .admin_forms import EditorialAdminMixin, MarkdownPreviewMixin, TimelineUnitsMixin
@@ -70,7 +69,6 @@ class EditForm(ContentForm):
     """The change form of a record (not of an inline row): it carries the version
     it was opened at, so a stale second save is refused instead of overwriting."""
 
-    restoring = False  # set by the admin for a restore from the history
     edit_token = forms.CharField(required=False, widget=forms.HiddenInput)
     change_note = forms.CharField(
         required=False,
@@ -110,16 +108,6 @@ class EditForm(ContentForm):
                 f"{what}, after you opened it. Nothing was saved: copy "
                 "your changes, reload the page and apply them again."
             )
-        pending = revisions.pending_for(self.instance)
-        if pending is not None and self.restoring:
-            # A form that did not open on the pending work (a restore from the
-            # history) would replace it unseen.
-            who = pending.author.get_username() if pending.author else "someone"
-            raise ValidationError(
-                f"{who} saved changes on {pending.created:%d %b %Y at %H:%M} UTC that are "
-                "waiting for a clinical review. A reviewer must publish them or send them "
-                "back before this record can be changed again."
-            )
         return cleaned
 
 
@@ -142,23 +130,16 @@ class PendingFilter(admin.SimpleListFilter):
         return queryset.exclude(pk__in=ids)
 
 
-class ContentAdmin(EditorialAdminMixin, SimpleHistoryAdmin):
+class ContentAdmin(EditorialAdminMixin, admin.ModelAdmin):
     """Every content model: revision history, reading grades for its text, and
     review before any change to a live record reaches the public (revisions.py)."""
 
     form = EditForm
     change_form_template = "admin/therapyinfo/change_form.html"
-    object_history_list_template = "admin/history_list.html"
     readability_targets = {}
 
     def get_list_filter(self, request):
         return [*super().get_list_filter(request), PendingFilter]
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        if getattr(request, "restoring", False):
-            return type(form.__name__, (form,), {"restoring": True})
-        return form
 
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)
@@ -202,24 +183,8 @@ class ContentAdmin(EditorialAdminMixin, SimpleHistoryAdmin):
         if change and revisions.is_live(obj):
             # Live rows are written only by Revision.apply(), in save_related.
             request.revision_of = obj
-            if getattr(request, "restoring", False):
-                # A restore from the history calls no save_related, but save_m2m.
-                form.save_m2m = lambda: None
-                self.propose(request, form, [])
             return
         super().save_model(request, obj, form, change)
-        if getattr(request, "restoring", False):
-            # A restore calls no save_related: record it once its links are saved,
-            # so the version moves and a form opened before it cannot undo it.
-            save_m2m = form.save_m2m
-
-            def save_m2m_and_record():
-                save_m2m()
-                revisions.Revision.record(
-                    obj, revisions.snapshot_of(obj), request.user, revisions.RevisionStatus.DRAFT
-                )
-
-            form.save_m2m = save_m2m_and_record
 
     def save_related(self, request, form, formsets, change):
         self.warn_about_sanitising(request, form, formsets)
@@ -353,14 +318,6 @@ class ContentAdmin(EditorialAdminMixin, SimpleHistoryAdmin):
         revisions.Revision.record(
             obj, revisions.snapshot_of(obj), request.user, status=revisions.RevisionStatus.DELETED
         )
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        # Restoring a record a reviewer deleted is a reviewer's call.
-        exists = self.model._default_manager.filter(pk=object_id).exists()
-        if not exists and not revisions.can_publish(request.user, self.model()):
-            raise PermissionDenied("Only a clinical reviewer can restore a deleted record.")
-        request.restoring = True
-        return super().history_form_view(request, object_id, version_id, extra_context)
 
     class Media:
         css = {"all": ["css/admin-editorial.css"]}

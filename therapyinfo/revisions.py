@@ -610,7 +610,7 @@ def citing_records(source):
     found = set()
     marker = f"[@{source.slug}]"
     for model in apps.get_app_config("therapyinfo").get_models():
-        if model._meta.model_name.startswith("historical") or model in (Revision, ContentLoad):
+        if model in (Revision, ContentLoad):
             continue
         text_fields = [
             f.name
@@ -624,7 +624,7 @@ def citing_records(source):
             found.update(label(record) for record in model._default_manager.filter(query))
     for relation in source._meta.related_objects:
         model = relation.related_model
-        if model._meta.model_name.startswith("historical") or model in (Revision, ContentLoad):
+        if model in (Revision, ContentLoad):
             continue
         records = model._default_manager.filter(**{relation.field.name: source})
         found.update(label(record) for record in records)

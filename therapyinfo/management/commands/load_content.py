@@ -11,10 +11,6 @@ changed in the admin since the last load, it refuses, lists those records and
 changes nothing, unless run with --force, which says what it replaced. A
 record the load leaves as it is never counts, so exported content loads again.
 
-Fixture saves are raw, so the revision history does not see them; after the
-load, each record that is new or differs from its latest version gets one
-history row ("Loaded from fixtures"). That gives an admin edit an earlier
-version to restore, and an unchanged reload adds no rows.
 """
 
 import json
@@ -64,7 +60,6 @@ class Command(BaseCommand):
         with transaction.atomic():
             for path in paths:
                 counts[path.name] = load_file(path, admin_work)
-            record_history()
             if admin_work.overwritten and not force:
                 raise CommandError(
                     "Nothing was loaded: these records were changed in the admin since the "
@@ -84,31 +79,6 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"{verb} {total} records from {len(paths)} fixture files.")
         )
-
-
-def record_history():
-    """One history row for every content record that is new or changed since its
-    latest version; records that did not change get none."""
-    for model in apps.get_app_config("therapyinfo").get_models():
-        history = getattr(model, "history", None)
-        if history is None or not hasattr(history, "bulk_history_create"):
-            continue
-        fields = [field.attname for field in history.model.tracked_fields]
-        latest = {}
-        for version in history.order_by("history_date", "history_id"):
-            latest[getattr(version, model._meta.pk.attname)] = version
-        new, changed = [], []
-        for record in model._default_manager.all():
-            version = latest.get(record.pk)
-            if version is None:
-                new.append(record)
-            elif any(getattr(version, name) != getattr(record, name) for name in fields):
-                changed.append(record)
-        for records, update in ((new, False), (changed, True)):
-            if records:
-                history.bulk_history_create(
-                    records, update=update, default_change_reason="Loaded from fixtures"
-                )
 
 
 class AdminWork:
