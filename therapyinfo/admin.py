@@ -16,6 +16,7 @@ from datetime import date, timedelta
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
@@ -308,6 +309,93 @@ class ContentAdmin(EditorialAdminMixin, admin.ModelAdmin):
                 content_type=ct, object_id=obj.pk, status=revisions.RevisionStatus.PUBLISHED
             ).select_related("reviewer")[:10]
         return super().change_view(request, object_id, form_url, extra)
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        restore = path(
+            "<path:object_id>/history/<int:revision_id>/restore/",
+            self.admin_site.admin_view(self.restore_view),
+            name="{}_{}_restore".format(*info),
+        )
+        return [restore, *super().get_urls()]
+
+    def history_view(self, request, object_id, extra_context=None, error="", status=200):
+        """The record's revisions, newest first, each restorable version with a form
+        that carries the version the page was opened at."""
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_or_change_permission(request, obj):
+            raise PermissionDenied
+        own_type = ContentType.objects.get_for_model(obj)
+        entries = [
+            (
+                revision,
+                revision.content_type_id == own_type.pk
+                and revision.object_id == obj.pk
+                and revision.status in revisions.RESTORABLE,
+            )
+            for revision in revisions.history_of(obj).select_related("content_type")
+        ]
+        pending = revisions.pending_for(obj)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"History: {obj}",
+            "subtitle": None,
+            "object": obj,
+            "opts": self.opts,
+            "entries": entries,
+            "edit_token": revisions.latest_token(obj),
+            "pending_revision": pending,
+            "may_restore": pending is None and self.has_change_permission(request, obj),
+            "is_live": revisions.is_live(obj),
+            "error": error,
+            **(extra_context or {}),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/therapyinfo/history.html", context, status=status)
+
+    def restore_view(self, request, object_id, revision_id):
+        """POST: restore one version from the history (revisions.restore)."""
+        history = reverse(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_history", args=[object_id]
+        )
+        if request.method != "POST":
+            return HttpResponseRedirect(history)
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404("No such record.")
+        if not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        revision = revisions.Revision.objects.filter(
+            pk=revision_id, content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk
+        ).first()
+        if revision is None:
+            raise Http404("No such version of this record.")
+        token = request.POST.get("edit_token", "")
+        if not token:
+            error = (
+                "This form did not say which version of the record it was opened at, so "
+                "nothing was restored. Reload the history and choose the version again."
+            )
+            return self.history_view(request, object_id, error=error, status=400)
+        try:
+            restored = revisions.restore(revision, by=request.user, token=token)
+        except ValidationError as error:
+            return self.history_view(request, object_id, error=" ".join(error.messages), status=409)
+        when = f"{revision.created:%d %b %Y, %H:%M} UTC"
+        if restored.status == revisions.RevisionStatus.PENDING:
+            self.message_user(
+                request,
+                f"The version of {when} is restored as changes awaiting review. Visitors keep "
+                "seeing the published version until a clinical reviewer publishes them.",
+                messages.WARNING,
+            )
+            return HttpResponseRedirect(
+                reverse("admin:therapyinfo_revision_review", args=[restored.pk])
+            )
+        self.message_user(request, f"Restored the version of {when}.", messages.SUCCESS)
+        return HttpResponseRedirect(history)
 
     def delete_model(self, request, obj):
         self.record_deletion(request, obj)
