@@ -10,12 +10,12 @@ from therapyinfo.revisions import ContentLoad, Revision
 
 pytestmark = pytest.mark.django_db
 
-# Revision history models (HistoricalTherapy, ...) are shown through each model's "History";
-# revisions are listed read-only (tests/test_revisions.py), loads not at all.
+# Revisions are each record's "History", and listed read-only (tests/test_revisions.py);
+# loads are not listed at all.
 MODELS = [
     m
     for m in apps.get_app_config("therapyinfo").get_models()
-    if m not in (ContentVersion, Revision, ContentLoad) and not m.__name__.startswith("Historical")
+    if m not in (ContentVersion, Revision, ContentLoad)
 ]
 
 

@@ -21,13 +21,12 @@ from therapyinfo.models import (
 )
 
 FIXTURES = Path(settings.FIXTURE_DIRS[0])
-# Revision history is not content: loading and deleting content adds to it.
-# Nor are editorial revisions and the record of loads (therapyinfo/revisions.py).
+# Revisions (the history) and the record of loads are not content: loading and
+# deleting content adds to them (therapyinfo/revisions.py).
 CONTENT_MODELS = [
     m
     for m in apps.get_app_config("therapyinfo").get_models()
-    if not m.__name__.startswith("Historical")
-    and m.__name__ not in ("ContentVersion", "Revision", "ContentLoad")
+    if m.__name__ not in ("ContentVersion", "Revision", "ContentLoad")
 ]
 
 

@@ -19,6 +19,7 @@ from therapyinfo.models import Article, CrisisResource, Source, Status, Therapy
 from therapyinfo.revisions import Revision, RevisionStatus, snapshot_of
 
 from .servers import postgresql_url
+from .support import history_url, restore, versions
 from .test_admin import form_data
 
 pytestmark = pytest.mark.django_db
@@ -38,17 +39,6 @@ def edit(client, obj, **changes):
     data = form_data(client.get(change_url(obj)))
     data.update(changes)
     return client.post(change_url(obj), data)
-
-
-def restore(client, obj, version):
-    """Post the history's restore form for `version` of `obj` back unchanged."""
-    url = reverse(
-        f"admin:therapyinfo_{obj._meta.model_name}_simple_history", args=[obj.pk, version.pk]
-    )
-    form = client.get(url).context["adminform"].form
-    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
-    data = {k: [str(x) for x in v] if isinstance(v, list) else str(v) for k, v in data.items()}
-    return client.post(url, data)
 
 
 def open_preview(client, revision):
@@ -212,7 +202,7 @@ def test_send_back_shows_the_comment_to_the_editor(client, editor, reviewer, ket
     assert data["summary"] == "Too long a summary."
     data["summary"] = "Short, with a source."
     assert client.post(change_url(ketamine), data).status_code == 302
-    statuses = list(Revision.objects.order_by("pk").values_list("status", flat=True))
+    statuses = list(versions(ketamine).reverse().values_list("status", flat=True))[1:]
     assert statuses == [RevisionStatus.SENT_BACK, RevisionStatus.PENDING]
     client.force_login(reviewer)
     # A revision already sent back cannot be acted on again.
@@ -245,7 +235,7 @@ def test_an_editor_cannot_take_a_live_page_offline(client, editor, ketamine):
     assert "Only a clinical reviewer can take a published page offline." in str(
         response.context["adminform"].form.errors
     )
-    assert not Revision.objects.exists()
+    assert not Revision.objects.exclude(status=RevisionStatus.LOADED).exists()
 
 
 def test_shared_record_change_waits_for_review(client, editor, reviewer):
@@ -334,7 +324,7 @@ def test_the_next_edit_opens_on_the_changes_awaiting_review_and_keeps_them(
     data["title"] = "Title by the second editor"
     assert client.post(change_url(article), data).status_code == 302
 
-    statuses = list(Revision.objects.order_by("pk").values_list("status", flat=True))
+    statuses = list(versions(article).reverse().values_list("status", flat=True))[1:]
     assert statuses == [RevisionStatus.REPLACED, RevisionStatus.PENDING]
     client.force_login(reviewer)
     latest = Revision.objects.get(status=RevisionStatus.PENDING)
@@ -354,10 +344,10 @@ def test_a_restore_cannot_replace_changes_awaiting_review_unseen(
 ):
     client.force_login(editor)
     edit(client, ketamine, summary="Waiting for review.")
-    version = ketamine.history.first()
+    version = versions(ketamine, status=RevisionStatus.LOADED).get()
     client.force_login(reviewer)
     response = restore(client, ketamine, version)
-    assert response.status_code == 200
+    assert response.status_code == 409
     assert "waiting for a clinical review" in response.content.decode()
     assert Revision.objects.get(status=RevisionStatus.PENDING).data["fields"]["summary"] == (
         "Waiting for review."
@@ -406,6 +396,51 @@ def test_load_content_refuses_to_overwrite_admin_work_unless_forced(client, revi
     load()  # and the next plain load has nothing left to refuse
 
 
+def test_a_change_proposed_before_a_load_and_published_after_it_is_never_reverted(
+    client, editor, reviewer, ketamine
+):
+    published = "Six infusions over three weeks, proposed before a load."
+    client.force_login(editor)
+    edit(client, ketamine, typical_course=published)
+    load()  # the fixtures still match the live page: nothing to refuse, nothing changes
+    revision = Revision.objects.get(status=RevisionStatus.PENDING)
+    client.force_login(reviewer)
+    response = client.post(review_url(revision), {"note": "Clearer course.", "_publish": "1"})
+    assert response.status_code == 302
+
+    with pytest.raises(CommandError) as refused:
+        load()
+    message = str(refused.value)
+    assert "therapies.json" in message and "'ketamine'" in message
+    assert "changed in the admin since the last load (published by rev" in message
+    assert published in public(client, ketamine.get_absolute_url())
+
+    out = load(force=True)  # --force says what it replaced
+    assert "Replaced admin work: therapies.json" in out and "'ketamine'" in out
+    assert published not in public(client, ketamine.get_absolute_url())
+
+
+def test_a_fixture_change_to_a_record_nobody_edited_loads_and_is_in_its_history(
+    client, reviewer, ketamine, tmp_path
+):
+    client.force_login(reviewer)
+    line = CrisisResource.objects.get(phone="988")
+    edit(client, line, description="Edited in the admin, and exported.")
+    call_command("export_content", output_dir=tmp_path, stdout=StringIO())
+    path = tmp_path / "therapies.json"
+    records = json.loads(path.read_text())
+    for record in records:
+        if record["fields"].get("slug") == "ketamine":
+            record["fields"]["typical_course"] = "Changed in the fixture."
+    path.write_text(json.dumps(records))
+    load(fixtures_dir=tmp_path)
+    ketamine.refresh_from_db()
+    assert ketamine.typical_course == "Changed in the fixture."
+    loaded = versions(ketamine).first()
+    assert (loaded.status, loaded.note) == (RevisionStatus.LOADED, "Loaded from fixtures")
+    assert loaded.data["fields"]["typical_course"] == "Changed in the fixture."
+
+
 def test_exported_admin_work_loads_again(client, reviewer, ketamine, tmp_path):
     client.force_login(reviewer)
     edit(client, ketamine, typical_course="Edited in the admin.")
@@ -427,7 +462,8 @@ def test_load_content_does_not_bring_back_a_deleted_page_or_republish_an_unpubli
 
     with pytest.raises(CommandError) as refused:
         load()
-    assert "deleted in the admin by rev" in str(refused.value)
+    assert "deleted in the admin since the last load" in str(refused.value)
+    assert "published by rev" in str(refused.value)
     assert f"'{ARTICLE}'" in str(refused.value) and "'ketamine'" in str(refused.value)
     assert not Article.objects.filter(slug=ARTICLE).exists()
     ketamine.refresh_from_db()
@@ -512,9 +548,8 @@ def test_an_editor_adding_a_crisis_line_or_a_row_to_a_live_page_waits_for_review
 def test_page_history_lists_published_changes_with_their_notes(client, reviewer, ketamine):
     client.force_login(reviewer)
     edit(client, ketamine, typical_course="Six sessions.", change_note="Clearer course text.")
-    history = client.get(reverse("admin:therapyinfo_therapy_history", args=[ketamine.pk]))
-    html = history.content.decode()
-    assert "Published changes" in html and "Clearer course text." in html
+    html = client.get(history_url(ketamine)).content.decode()
+    assert "Clearer course text." in html and "Published" in html
 
 
 def test_publishing_a_revision_that_clashes_with_the_live_page_is_an_error_not_a_500(
@@ -545,14 +580,18 @@ def test_publishing_a_revision_that_clashes_with_the_live_page_is_an_error_not_a
 
 
 def test_an_editor_cannot_restore_a_page_a_reviewer_deleted(client, editor, reviewer, article):
-    version = article.history.first()
-    client.force_login(reviewer)
+    version = versions(article).first()
+    token = client_get_history_token(client, reviewer, article)
     client.post(reverse("admin:therapyinfo_article_delete", args=[article.pk]), {"post": "yes"})
-    url = reverse("admin:therapyinfo_article_simple_history", args=[article.pk, version.pk])
+    url = reverse("admin:therapyinfo_article_restore", args=[article.pk, version.pk])
     client.force_login(editor)
-    assert client.get(url).status_code == 403
-    assert client.post(url, {"title": article.title}).status_code == 403
+    assert client.post(url, {"edit_token": token}).status_code == 404
     assert not Article.objects.filter(slug=ARTICLE).exists()
+
+
+def client_get_history_token(client, user, obj):
+    client.force_login(user)
+    return client.get(history_url(obj)).context["edit_token"]
 
 
 def test_pages_with_change_notes_and_the_updates_page_are_valid_html(
@@ -753,7 +792,7 @@ def test_a_form_opened_before_a_draft_was_restored_cannot_undo_the_restore(
 ):
     client.force_login(editor)
     edit(client, draft_therapy, summary="First draft summary.")
-    old_version = draft_therapy.history.first()
+    old_version = versions(draft_therapy).first()
     edit(client, draft_therapy, summary="Second draft summary.")
     stale = form_data(client.get(change_url(draft_therapy)))  # opened before the restore
     assert restore(client, draft_therapy, old_version).status_code == 302

@@ -2,9 +2,9 @@
 
 Pages are edited with the rows they are made of (sections, comparison rows
 and cells, a therapy's side effects) as inlines on the same screen. Every
-content model keeps a revision history (django-simple-history): the
-"History" button lists versions with what changed, and any version can be
-restored, which is itself recorded.
+content record has one history, its revisions (revisions.py): the "History"
+button lists them, and "Restore this version" opens a pending revision from
+an old one, which a clinical reviewer reviews like any other change.
 
 Roles are enforced here, on the server: without the `publish_<model>`
 permission a save can never make a page published, and without
@@ -16,6 +16,7 @@ from datetime import date, timedelta
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
@@ -24,7 +25,6 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from simple_history.admin import SimpleHistoryAdmin
 
 from . import models, revisions
 from .admin_forms import EditorialAdminMixin, MarkdownPreviewMixin, TimelineUnitsMixin
@@ -70,7 +70,6 @@ class EditForm(ContentForm):
     """The change form of a record (not of an inline row): it carries the version
     it was opened at, so a stale second save is refused instead of overwriting."""
 
-    restoring = False  # set by the admin for a restore from the history
     edit_token = forms.CharField(required=False, widget=forms.HiddenInput)
     change_note = forms.CharField(
         required=False,
@@ -110,16 +109,6 @@ class EditForm(ContentForm):
                 f"{what}, after you opened it. Nothing was saved: copy "
                 "your changes, reload the page and apply them again."
             )
-        pending = revisions.pending_for(self.instance)
-        if pending is not None and self.restoring:
-            # A form that did not open on the pending work (a restore from the
-            # history) would replace it unseen.
-            who = pending.author.get_username() if pending.author else "someone"
-            raise ValidationError(
-                f"{who} saved changes on {pending.created:%d %b %Y at %H:%M} UTC that are "
-                "waiting for a clinical review. A reviewer must publish them or send them "
-                "back before this record can be changed again."
-            )
         return cleaned
 
 
@@ -142,23 +131,16 @@ class PendingFilter(admin.SimpleListFilter):
         return queryset.exclude(pk__in=ids)
 
 
-class ContentAdmin(EditorialAdminMixin, SimpleHistoryAdmin):
+class ContentAdmin(EditorialAdminMixin, admin.ModelAdmin):
     """Every content model: revision history, reading grades for its text, and
     review before any change to a live record reaches the public (revisions.py)."""
 
     form = EditForm
     change_form_template = "admin/therapyinfo/change_form.html"
-    object_history_list_template = "admin/history_list.html"
     readability_targets = {}
 
     def get_list_filter(self, request):
         return [*super().get_list_filter(request), PendingFilter]
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        if getattr(request, "restoring", False):
-            return type(form.__name__, (form,), {"restoring": True})
-        return form
 
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)
@@ -202,24 +184,8 @@ class ContentAdmin(EditorialAdminMixin, SimpleHistoryAdmin):
         if change and revisions.is_live(obj):
             # Live rows are written only by Revision.apply(), in save_related.
             request.revision_of = obj
-            if getattr(request, "restoring", False):
-                # A restore from the history calls no save_related, but save_m2m.
-                form.save_m2m = lambda: None
-                self.propose(request, form, [])
             return
         super().save_model(request, obj, form, change)
-        if getattr(request, "restoring", False):
-            # A restore calls no save_related: record it once its links are saved,
-            # so the version moves and a form opened before it cannot undo it.
-            save_m2m = form.save_m2m
-
-            def save_m2m_and_record():
-                save_m2m()
-                revisions.Revision.record(
-                    obj, revisions.snapshot_of(obj), request.user, revisions.RevisionStatus.DRAFT
-                )
-
-            form.save_m2m = save_m2m_and_record
 
     def save_related(self, request, form, formsets, change):
         self.warn_about_sanitising(request, form, formsets)
@@ -344,6 +310,93 @@ class ContentAdmin(EditorialAdminMixin, SimpleHistoryAdmin):
             ).select_related("reviewer")[:10]
         return super().change_view(request, object_id, form_url, extra)
 
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        restore = path(
+            "<path:object_id>/history/<int:revision_id>/restore/",
+            self.admin_site.admin_view(self.restore_view),
+            name="{}_{}_restore".format(*info),
+        )
+        return [restore, *super().get_urls()]
+
+    def history_view(self, request, object_id, extra_context=None, error="", status=200):
+        """The record's revisions, newest first, each restorable version with a form
+        that carries the version the page was opened at."""
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_or_change_permission(request, obj):
+            raise PermissionDenied
+        own_type = ContentType.objects.get_for_model(obj)
+        entries = [
+            (
+                revision,
+                revision.content_type_id == own_type.pk
+                and revision.object_id == obj.pk
+                and revision.status in revisions.RESTORABLE,
+            )
+            for revision in revisions.history_of(obj).select_related("content_type")
+        ]
+        pending = revisions.pending_for(obj)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"History: {obj}",
+            "subtitle": None,
+            "object": obj,
+            "opts": self.opts,
+            "entries": entries,
+            "edit_token": revisions.latest_token(obj),
+            "pending_revision": pending,
+            "may_restore": pending is None and self.has_change_permission(request, obj),
+            "is_live": revisions.is_live(obj),
+            "error": error,
+            **(extra_context or {}),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/therapyinfo/history.html", context, status=status)
+
+    def restore_view(self, request, object_id, revision_id):
+        """POST: restore one version from the history (revisions.restore)."""
+        history = reverse(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_history", args=[object_id]
+        )
+        if request.method != "POST":
+            return HttpResponseRedirect(history)
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404("No such record.")
+        if not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        revision = revisions.Revision.objects.filter(
+            pk=revision_id, content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk
+        ).first()
+        if revision is None:
+            raise Http404("No such version of this record.")
+        token = request.POST.get("edit_token", "")
+        if not token:
+            error = (
+                "This form did not say which version of the record it was opened at, so "
+                "nothing was restored. Reload the history and choose the version again."
+            )
+            return self.history_view(request, object_id, error=error, status=400)
+        try:
+            restored = revisions.restore(revision, by=request.user, token=token)
+        except ValidationError as error:
+            return self.history_view(request, object_id, error=" ".join(error.messages), status=409)
+        when = f"{revision.created:%d %b %Y, %H:%M} UTC"
+        if restored.status == revisions.RevisionStatus.PENDING:
+            self.message_user(
+                request,
+                f"The version of {when} is restored as changes awaiting review. Visitors keep "
+                "seeing the published version until a clinical reviewer publishes them.",
+                messages.WARNING,
+            )
+            return HttpResponseRedirect(
+                reverse("admin:therapyinfo_revision_review", args=[restored.pk])
+            )
+        self.message_user(request, f"Restored the version of {when}.", messages.SUCCESS)
+        return HttpResponseRedirect(history)
+
     def delete_model(self, request, obj):
         self.record_deletion(request, obj)
         super().delete_model(request, obj)
@@ -353,14 +406,6 @@ class ContentAdmin(EditorialAdminMixin, SimpleHistoryAdmin):
         revisions.Revision.record(
             obj, revisions.snapshot_of(obj), request.user, status=revisions.RevisionStatus.DELETED
         )
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        # Restoring a record a reviewer deleted is a reviewer's call.
-        exists = self.model._default_manager.filter(pk=object_id).exists()
-        if not exists and not revisions.can_publish(request.user, self.model()):
-            raise PermissionDenied("Only a clinical reviewer can restore a deleted record.")
-        request.restoring = True
-        return super().history_form_view(request, object_id, version_id, extra_context)
 
     class Media:
         css = {"all": ["css/admin-editorial.css"]}

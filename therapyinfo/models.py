@@ -16,7 +16,6 @@ from django.db import models
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
-from simple_history.models import HistoricalRecords
 
 from .markup import CITATION
 
@@ -242,7 +241,6 @@ class Source(SlugNaturalKey, models.Model):
     rendered = rendered_html_field()
 
     objects = SlugManager()
-    history = HistoricalRecords(excluded_fields=["rendered"])
 
     class Meta:
         ordering = ["authors", "year"]
@@ -283,7 +281,6 @@ class GlossaryTerm(SlugNaturalKey, models.Model):
     definition = models.TextField(help_text="One or two short, plain sentences.")
 
     objects = SlugManager()
-    history = HistoricalRecords()
 
     class Meta:
         ordering = ["term"]
@@ -320,7 +317,6 @@ class CrisisResource(SlugNaturalKey, models.Model):
     )
 
     objects = SlugManager()
-    history = HistoricalRecords()
 
     class Meta:
         ordering = ["position", "name"]
@@ -356,7 +352,6 @@ class Mechanism(SlugNaturalKey, models.Model):
     sources = models.ManyToManyField(Source, blank=True, related_name="mechanisms")
 
     objects = SlugManager()
-    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -543,8 +538,6 @@ class Therapy(Reviewed):
     )
     rendered = rendered_markdown_field()
 
-    history = HistoricalRecords(excluded_fields=["rendered"])
-
     class Meta:
         ordering = ["position", "name"]
         verbose_name_plural = "therapies"
@@ -648,7 +641,6 @@ class SideEffect(SlugNaturalKey, models.Model):
     summary = models.TextField(help_text="What it feels like, in plain words.")
 
     objects = SlugManager()
-    history = HistoricalRecords()
 
     class Meta:
         ordering = ["position", "name"]
@@ -692,7 +684,6 @@ class TherapySideEffect(models.Model):
     )
 
     objects = TherapySideEffectManager()
-    history = HistoricalRecords()
 
     class Meta:
         ordering = ["therapy", "side_effect"]
@@ -744,8 +735,6 @@ class Comparison(Reviewed):
         help_text="Columns of the table, in the therapies' own order.",
     )
 
-    history = HistoricalRecords()
-
     class Meta:
         ordering = ["title"]
         permissions = editorial_permissions("comparison", "comparisons")
@@ -774,7 +763,6 @@ class ComparisonRow(models.Model):
     aspect = models.CharField(max_length=100, help_text="Row heading, e.g. 'How soon it helps'.")
 
     objects = ComparisonRowManager()
-    history = HistoricalRecords()
 
     class Meta:
         ordering = ["comparison", "position", "id"]
@@ -834,7 +822,6 @@ class ComparisonCell(models.Model):
     rendered = rendered_html_field()
 
     objects = ComparisonCellManager()
-    history = HistoricalRecords(excluded_fields=["rendered"])
 
     class Meta:
         ordering = ["row", "therapy"]
@@ -884,8 +871,6 @@ class Article(Reviewed):
     therapies = models.ManyToManyField(Therapy, blank=True, related_name="articles")
     sources = models.ManyToManyField(Source, blank=True, related_name="articles")
 
-    history = HistoricalRecords()
-
     class Meta:
         ordering = ["position", "title"]
         permissions = editorial_permissions("article", "articles")
@@ -920,7 +905,6 @@ class ArticleSection(models.Model):
     rendered = rendered_markdown_field()
 
     objects = ArticleSectionManager()
-    history = HistoricalRecords(excluded_fields=["rendered"])
 
     class Meta:
         ordering = ["article", "position", "id"]

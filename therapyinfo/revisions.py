@@ -36,6 +36,11 @@ class RevisionStatus(models.TextChoices):
     DRAFT = "draft", "Saved (not public)"
     REPLACED = "replaced", "Replaced by a later edit"
     DELETED = "deleted", "Deleted"
+    LOADED = "loaded", "Loaded from fixtures"
+
+
+# The versions of a record that were its stored content, so may be restored.
+RESTORABLE = (RevisionStatus.PUBLISHED, RevisionStatus.DRAFT, RevisionStatus.LOADED)
 
 
 def jsonable(value):
@@ -195,6 +200,74 @@ def work_to_continue(record):
     return pending_for(record)
 
 
+def history_of(record):
+    """Every revision of `record` and of the rows saved on it, newest first."""
+    return revisions_touching(record).select_related("author", "reviewer").order_by("-pk")
+
+
+def restore(revision, by, token):
+    """Bring `revision`'s record back to that version, as user `by` from a form
+    opened at version `token`. For a record the public sees, that is a pending
+    revision a clinical reviewer publishes or sends back like any other change;
+    a draft is saved at once, as every draft save is. The current status and
+    review dates are kept: a restore brings back content, never a review."""
+    if revision.status not in RESTORABLE:
+        raise ValidationError("That version was never saved, so it cannot be restored.")
+    with transaction.atomic():
+        # The record's row is locked until this commits, so of two restores (or a
+        # restore and a save) from the same version the second sees the first.
+        record = revision.model._default_manager.select_for_update().filter(pk=revision.object_id)
+        record = record.first()
+        if record is None:
+            raise ValidationError("This record was deleted, so there is nothing to restore onto.")
+        if latest_token(record) != token:
+            raise ValidationError(
+                f"{what_changed_since(record, token)}, after you opened its history. Nothing "
+                "was restored: reload the history and choose the version again."
+            )
+        pending = pending_for(record)
+        if pending is not None:
+            who = pending.author.get_username() if pending.author else "someone"
+            raise ValidationError(
+                f"{who} saved changes on {pending.created:%d %b %Y at %H:%M} UTC that are "
+                "waiting for a clinical review. A reviewer must publish them or send them "
+                "back before an earlier version can be restored."
+            )
+        data = restored_snapshot(revision, record)
+        if is_live(record):
+            return Revision.record(record, data, author=by)
+        Revision(content_type=revision.content_type, object_id=record.pk, data=data).apply()
+        data = {**full_snapshot(record), "restored_from": revision.pk}
+        return Revision.record(record, data, by, status=RevisionStatus.DRAFT)
+
+
+def restored_snapshot(revision, record):
+    """`revision`'s snapshot as a change to `record` now: its current status and
+    review dates kept, links to records since deleted left out, and old rows no
+    longer on it added back as new rows."""
+    from django.apps import apps
+
+    old = revision.data
+    current = field_values(record)
+    kept = {name: current[name] for name in ("status", *REVIEW_FIELDS) if name in current}
+    m2m = {}
+    for name, ids in (old.get("m2m") or {}).items():
+        related = record._meta.get_field(name).related_model._default_manager
+        m2m[name] = sorted(related.filter(pk__in=ids).values_list("pk", flat=True))
+    inlines = {}
+    for accessor, spec in (old.get("inlines") or {}).items():
+        rows_here = apps.get_model(spec["model"])._default_manager.filter(**{spec["fk"]: record.pk})
+        here = set(rows_here.values_list("pk", flat=True))
+        rows = [{**row, "pk": row["pk"] if row["pk"] in here else None} for row in spec["rows"]]
+        inlines[accessor] = {**spec, "rows": rows}
+    return {
+        "fields": {**old["fields"], **kept},
+        "m2m": m2m,
+        "inlines": inlines,
+        "restored_from": revision.pk,
+    }
+
+
 # Snapshots ------------------------------------------------------------------
 
 
@@ -253,6 +326,27 @@ def snapshot_from_forms(form, formsets):
         "m2m": m2m_values(record, form.cleaned_data),
         "inlines": inlines,
     }
+
+
+def rows_of(model):
+    """The inline rows a record of `model` is edited with, as a snapshot's
+    "inlines" spec: every model whose rows are deleted with it (a therapy's side
+    effects, an article's sections, a comparison's rows, a row's cells)."""
+    return {
+        relation.get_accessor_name(): {
+            "model": relation.related_model._meta.label_lower,
+            "fk": relation.field.attname,
+        }
+        for relation in model._meta.related_objects
+        if relation.one_to_many
+        and relation.related_model._meta.app_label == model._meta.app_label
+        and relation.on_delete is models.CASCADE
+    }
+
+
+def full_snapshot(record):
+    """The stored record with all its inline rows (what a load or a restore keeps)."""
+    return snapshot_of(record, like={"inlines": rows_of(type(record))})
 
 
 def snapshot_of(record, like=None):
@@ -441,7 +535,7 @@ class Revision(models.Model):
         return f"{self.object_repr} ({self.get_status_display()}, {self.created:%d %b %Y %H:%M})"
 
     @classmethod
-    def record(cls, record, data, author, status=RevisionStatus.PENDING):
+    def record(cls, record, data, author, status=RevisionStatus.PENDING, note=""):
         page = page_of(record)
         if status == RevisionStatus.PENDING:
             # What the editor started from: publishing refuses if the live record
@@ -458,6 +552,7 @@ class Revision(models.Model):
             data=jsonable(data),
             status=status,
             author=author,
+            note=note,
         )
 
     @property
@@ -589,6 +684,9 @@ class ContentLoad(models.Model):
 
     loaded_at = models.DateTimeField(default=timezone.now)
     forced = models.BooleanField(default=False)
+    hashes = models.JSONField(
+        default=dict, help_text="A content hash of every record this load wrote, by natural key."
+    )
 
     class Meta:
         ordering = ["-loaded_at"]
@@ -610,7 +708,7 @@ def citing_records(source):
     found = set()
     marker = f"[@{source.slug}]"
     for model in apps.get_app_config("therapyinfo").get_models():
-        if model._meta.model_name.startswith("historical") or model in (Revision, ContentLoad):
+        if model in (Revision, ContentLoad):
             continue
         text_fields = [
             f.name
@@ -624,7 +722,7 @@ def citing_records(source):
             found.update(label(record) for record in model._default_manager.filter(query))
     for relation in source._meta.related_objects:
         model = relation.related_model
-        if model._meta.model_name.startswith("historical") or model in (Revision, ContentLoad):
+        if model in (Revision, ContentLoad):
             continue
         records = model._default_manager.filter(**{relation.field.name: source})
         found.update(label(record) for record in records)

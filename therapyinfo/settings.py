@@ -45,7 +45,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
-    "simple_history",
     "axes",
     "therapyinfo",
 ]
@@ -71,8 +70,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Signed-in staff get the signed cookie nginx checks before bypassing its cache.
     "therapyinfo.frontdoor.StaffCookieMiddleware",
-    # Records who made each change, inline rows included, in the revision history.
-    "simple_history.middleware.HistoryRequestMiddleware",
     # Draft previews and staff views are never cached for the public.
     "therapyinfo.preview.PrivateForSignedInUsersMiddleware",
     # ?revision=<id>: staff preview a pending revision at the page's own address.

@@ -5,31 +5,39 @@ ranges, constraints), and any error names the file, the record and the
 field at fault. Nothing is written unless every record is valid. Records
 are matched on their natural keys, so running it twice changes nothing.
 
-It never silently overwrites work done in the admin: when a record the load
-would change (or a page a reviewer deleted, which it would bring back) was
-changed in the admin since the last load, it refuses, lists those records and
-changes nothing, unless run with --force, which says what it replaced. A
-record the load leaves as it is never counts, so exported content loads again.
+It never silently overwrites work done in the admin: each load stores a hash
+of every record it wrote, and when a record the load would change differs
+from what the last load wrote (edited, published, unpublished or deleted in
+the admin since, whenever that change was proposed), or has changes awaiting
+review, it refuses, lists those records and changes nothing, unless run with
+--force, which says what it replaced. A record the load leaves as it is never
+counts, so exported content loads again.
 
-Fixture saves are raw, so the revision history does not see them; after the
-load, each record that is new or differs from its latest version gets one
-history row ("Loaded from fixtures"). That gives an admin edit an earlier
-version to restore, and an unchanged reload adds no rows.
+Every record it changes gets a revision ("Loaded from fixtures"), its rows
+included, so the history shows the load and an admin edit can be undone by
+restoring it. An unchanged reload adds none.
+
 """
 
+import hashlib
 import json
 from pathlib import Path
 
 from django.apps import apps
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.core import serializers
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError, transaction
-from django.db.models import Q
+from django.db import DatabaseError, models, transaction
 
-from therapyinfo.revisions import ContentLoad, Revision, RevisionStatus, field_values, page_of
+from therapyinfo.management.commands.export_content import record as fixture_record
+from therapyinfo.revisions import (
+    ContentLoad,
+    Revision,
+    RevisionStatus,
+    full_snapshot,
+    revisions_touching,
+)
 
 
 class FixtureError(CommandError):
@@ -60,25 +68,26 @@ class Command(BaseCommand):
     def handle(self, *args, fixtures_dir, dry_run, force=False, **options):
         paths = [fixtures_dir / f"{name}.json" for name in settings.CONTENT_FIXTURES]
         counts = {}
-        admin_work = AdminWork()
         with transaction.atomic():
+            plan = LoadPlan(ContentLoad.objects.order_by("-pk").first())
             for path in paths:
-                counts[path.name] = load_file(path, admin_work)
-            record_history()
-            if admin_work.overwritten and not force:
+                counts[path.name] = load_file(path, plan)
+            plan.finish()
+            if plan.overwritten and not force:
                 raise CommandError(
                     "Nothing was loaded: these records were changed in the admin since the "
                     "last load, and loading would replace that work:\n"
-                    + "\n".join(f"  - {line}" for line in admin_work.overwritten)
+                    + "\n".join(f"  - {line}" for line in plan.overwritten)
                     + "\nExport them first (manage.py export_content), or run again with "
                     "--force to replace them."
                 )
-            for line in admin_work.overwritten:
+            for line in plan.overwritten:
                 self.stdout.write(self.style.WARNING(f"Replaced admin work: {line}"))
             if dry_run:
                 transaction.set_rollback(True)
             else:
-                ContentLoad.objects.create(forced=force)
+                ContentLoad.objects.create(forced=force, hashes=plan.hashes)
+                plan.record_revisions()
         total = sum(counts.values())
         verb = "Checked" if dry_run else "Loaded"
         self.stdout.write(
@@ -86,90 +95,122 @@ class Command(BaseCommand):
         )
 
 
-def record_history():
-    """One history row for every content record that is new or changed since its
-    latest version; records that did not change get none."""
-    for model in apps.get_app_config("therapyinfo").get_models():
-        history = getattr(model, "history", None)
-        if history is None or not hasattr(history, "bulk_history_create"):
-            continue
-        fields = [field.attname for field in history.model.tracked_fields]
-        latest = {}
-        for version in history.order_by("history_date", "history_id"):
-            latest[getattr(version, model._meta.pk.attname)] = version
-        new, changed = [], []
-        for record in model._default_manager.all():
-            version = latest.get(record.pk)
-            if version is None:
-                new.append(record)
-            elif any(getattr(version, name) != getattr(record, name) for name in fields):
-                changed.append(record)
-        for records, update in ((new, False), (changed, True)):
-            if records:
-                history.bulk_history_create(
-                    records, update=update, default_change_reason="Loaded from fixtures"
+def record_key(record):
+    """A record's name across databases: its model and natural key."""
+    return f"{record._meta.label_lower}:{json.dumps(list(record.natural_key()))}"
+
+
+def content_hash(record):
+    """A digest of the record as a fixture holds it (natural keys, no ids), so two
+    loads and the admin's saves in between compare by content, not by clock."""
+    text = json.dumps(fixture_record(type(record), record), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def parent_of(record):
+    """The record whose inline rows `record` is one of (a section's article), if any."""
+    for field in record._meta.concrete_fields:
+        if field.many_to_one and field.remote_field.on_delete is models.CASCADE:
+            return getattr(record, field.name)
+    return None
+
+
+class LoadPlan:
+    """What this load changes, and which of those changes would replace admin work.
+
+    Each load stores a content hash of every record it wrote (`ContentLoad.hashes`).
+    A record this load would change counts as admin work when its stored hash
+    differs from the one the last load wrote (changed, published or unpublished
+    since), when it is missing though the last load wrote it (deleted since),
+    when the last load did not write it (added since), or when changes to it are
+    waiting for review (publishing them later would undo this load)."""
+
+    def __init__(self, last_load):
+        self.recorded = last_load.hashes if last_load is not None else None
+        self.loaded, self.changed, self.overwritten, self.hashes = [], [], [], {}
+
+    @staticmethod
+    def before(instance):
+        """The hash of the stored version of a deserialized record, None if new."""
+        if instance.pk is None:
+            return None
+        stored = type(instance)._default_manager.filter(pk=instance.pk).first()
+        return content_hash(stored) if stored is not None else None
+
+    def saved(self, where, instance, before):
+        self.loaded.append((where, type(instance), instance.pk, before))
+
+    def finish(self):
+        for where, model, pk, before in self.loaded:
+            record = model._default_manager.get(pk=pk)
+            after = self.hashes[record_key(record)] = content_hash(record)
+            if after == before:
+                continue
+            self.changed.append(record)
+            why = self.admin_work(record, before)
+            if why:
+                self.overwritten.append(f"{where}: {why}")
+
+    def admin_work(self, record, before):
+        """Why changing `record` would replace admin work, in words; "" if it would not."""
+        key = record_key(record)
+        pending = revisions_touching(record).filter(status=RevisionStatus.PENDING)
+        pending = pending.select_related("author").first()
+        if pending is not None:
+            who = pending.author.get_username() if pending.author else "someone"
+            return (
+                f"changes by {who} saved on {pending.created:%Y-%m-%d %H:%M} UTC are "
+                "awaiting review"
+            )
+        if self.recorded is None:  # the first load into this database
+            return ""
+        if before is None:
+            return "deleted in the admin since the last load" if key in self.recorded else ""
+        if key not in self.recorded:
+            if not self.recorded:
+                return "the last load did not record what it wrote, so it may be admin work"
+            return "added in the admin since the last load" + last_change(record)
+        if self.recorded[key] != before:
+            return "changed in the admin since the last load" + last_change(record)
+        return ""
+
+    def record_revisions(self):
+        """One "Loaded from fixtures" revision for each record this load changed, and
+        for the record a changed row is part of, with its rows, so either can be
+        restored from its history."""
+        done = set()
+        for record in self.changed:
+            for target in (record, parent_of(record)):
+                if target is None or (type(target), target.pk) in done:
+                    continue
+                done.add((type(target), target.pk))
+                Revision.record(
+                    target,
+                    full_snapshot(target),
+                    author=None,
+                    status=RevisionStatus.LOADED,
+                    note="Loaded from fixtures",
                 )
 
 
-class AdminWork:
-    """Admin changes since the last load, and the ones this load would overwrite."""
-
-    def __init__(self):
-        last = ContentLoad.objects.first()
-        since = Revision.objects.exclude(status=RevisionStatus.SENT_BACK)
-        if last is not None:
-            # Work still waiting for review counts whenever it was made.
-            since = since.filter(Q(created__gt=last.loaded_at) | Q(status=RevisionStatus.PENDING))
-        self.by_record, self.deleted = {}, {}
-        for revision in since.select_related("author").order_by("created", "pk"):
-            self.by_record[(revision.content_type_id, revision.object_id)] = revision
-            if revision.page_type_id:
-                self.by_record[(revision.page_type_id, revision.page_id)] = revision
-            if revision.status == RevisionStatus.DELETED and revision.natural_key:
-                key = (revision.content_type_id, tuple(revision.natural_key))
-                self.deleted[key] = revision
-        self.overwritten = []
-
-    def check(self, where, instance, changed):
-        """Note `instance` when saving it would overwrite (or undo) admin work."""
-        if not changed or not (self.by_record or self.deleted):
-            return
-        target = page_of(instance) or instance
-        content_type = ContentType.objects.get_for_model(target)
-        revision = self.by_record.get((content_type.id, target.pk))
-        if target.pk is None and hasattr(target, "natural_key"):
-            revision = self.deleted.get((content_type.id, tuple(target.natural_key())))
-        if revision is not None:
-            who = revision.author.get_username() if revision.author else "someone"
-            self.overwritten.append(
-                f"{where}: {revision.get_status_display().lower()} in the admin by {who} "
-                f"on {revision.created:%Y-%m-%d %H:%M} UTC"
-            )
-
-
-def differs(instance, names, m2m_data):
-    """Whether saving the deserialized `instance` would change one of the fields
-    the fixture gives (`names`) in the database."""
-    if instance.pk is None:
-        return True
-    stored = type(instance)._default_manager.filter(pk=instance.pk).first()
-    if stored is None:
-        return True
-    attnames = {
-        field.attname
-        for field in instance._meta.concrete_fields
-        if field.name in names and not field.primary_key
-    }
-    values = field_values(instance)
-    if any(field_values(stored)[name] != values[name] for name in attnames):
-        return True
-    return any(
-        sorted(getattr(stored, name).values_list("pk", flat=True)) != sorted(pks)
-        for name, pks in (m2m_data or {}).items()
+def last_change(record):
+    """(published by rev on 2026-12-02 10:00 UTC)": the latest admin change to `record`."""
+    revision = (
+        revisions_touching(record)
+        .exclude(status__in=[RevisionStatus.LOADED, RevisionStatus.REPLACED])
+        .select_related("author", "reviewer")
+        .order_by("-pk")
+        .first()
     )
+    if revision is None:
+        return ""
+    by = revision.reviewer if revision.status == RevisionStatus.PUBLISHED else revision.author
+    when = revision.reviewed_at or revision.created
+    who = by.get_username() if by else "someone"
+    return f" ({revision.get_status_display().lower()} by {who} on {when:%Y-%m-%d %H:%M} UTC)"
 
 
-def load_file(path, admin_work=None):
+def load_file(path, plan=None):
     """Validate and save every record of one fixture file; return the count."""
     try:
         records = json.loads(path.read_text(encoding="utf-8"))
@@ -182,11 +223,11 @@ def load_file(path, admin_work=None):
     if not isinstance(records, list):
         raise FixtureError(f"{path.name}: expected a list of records at the top level.")
     for number, record in enumerate(records, start=1):
-        load_record(path, number, record, admin_work)
+        load_record(path, number, record, plan)
     return len(records)
 
 
-def load_record(path, number, record, admin_work=None):
+def load_record(path, number, record, plan=None):
     where = f"{path.name}, record {number}"
     if not isinstance(record, dict) or not isinstance(record.get("fields"), dict):
         raise FixtureError(f"{where}: each record needs a 'model' and a 'fields' object.")
@@ -219,17 +260,14 @@ def load_record(path, number, record, admin_work=None):
         instance.full_clean()
     except ValidationError as error:
         raise FixtureError(f"{where}: {format_validation_error(error)}") from None
-    if admin_work is not None:
-        m2m = {
-            name: [getattr(obj, "pk", obj) for obj in values]
-            for name, values in (deserialized.m2m_data or {}).items()
-        }
-        admin_work.check(where, instance, differs(instance, set(fields), m2m))
+    before = plan.before(instance) if plan is not None else None
     try:
         with transaction.atomic():
             deserialized.save()
     except DatabaseError as error:
         raise FixtureError(f"{where}: the database refused it: {error}") from None
+    if plan is not None:
+        plan.saved(where, instance, before)
 
 
 def describe(fields):
