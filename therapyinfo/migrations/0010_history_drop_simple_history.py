@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('therapyinfo', '0008_frontdoor_reviewers_lift_lockouts'),
+        ('therapyinfo', '0009_structure_therapy_parts'),
     ]
 
     operations = [
