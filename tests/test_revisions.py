@@ -462,7 +462,7 @@ def test_load_content_does_not_bring_back_a_deleted_page_or_republish_an_unpubli
 
     with pytest.raises(CommandError) as refused:
         load()
-    assert "deleted in the admin since the last load" in str(refused.value)
+    assert "deleted in the admin since the last load (by rev" in str(refused.value)
     assert "published by rev" in str(refused.value)
     assert f"'{ARTICLE}'" in str(refused.value) and "'ketamine'" in str(refused.value)
     assert not Article.objects.filter(slug=ARTICLE).exists()

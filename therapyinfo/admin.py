@@ -469,8 +469,8 @@ class ReviewedForm(EditForm):
             ]
 
     def published_now(self):
-        """Whether the stored record (not the form's instance, which may be an
-        old version being restored) is published."""
+        """Whether the stored record (not the form's instance, which may be the
+        pending revision the form opened on) is published."""
         if self.instance.pk is None:
             return False
         stored = type(self.instance)._default_manager.filter(pk=self.instance.pk)
@@ -536,7 +536,7 @@ class ReviewedAdmin(ContentAdmin):
             # The form refuses this already; this catches any other way in.
             raise PermissionDenied(PUBLISH_REFUSED)
         if not self.has_review_permission(request):
-            # Restoring an old version must not bring back its review dates either.
+            # Nor can a form without the review permission move the review dates.
             for field in REVIEW_FIELDS:
                 setattr(obj, field, getattr(stored, field) if stored else None)
         elif form.cleaned_data.get("mark_reviewed"):

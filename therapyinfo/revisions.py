@@ -9,6 +9,11 @@ date) or sends it back with a comment. Drafts are saved directly, and each
 save is recorded as a revision too, so every admin change has a row here:
 that row's id is the version number that optimistic locking compares.
 
+The revisions are each record's one history: every admin save, publish,
+send-back and deletion, and each record a fixture load changes ("Loaded from
+fixtures"). `restore()` brings an earlier one back as a pending revision,
+reviewed like any other change.
+
 A snapshot is generic over fields (every concrete field, by `attname`, plus
 many-to-many ids and the rows of the inlines edited with it), so new model
 fields are carried without touching this module.

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from django.apps import apps
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core import serializers
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.management.base import BaseCommand, CommandError
@@ -123,9 +124,12 @@ class LoadPlan:
     differs from the one the last load wrote (changed, published or unpublished
     since), when it is missing though the last load wrote it (deleted since),
     when the last load did not write it (added since), or when changes to it are
-    waiting for review (publishing them later would undo this load)."""
+    waiting for review (publishing them later would undo this load). A record
+    missing from the database counts only if the admin deleted it: a database
+    emptied by hand simply loads again."""
 
     def __init__(self, last_load):
+        self.last_load = last_load
         self.recorded = last_load.hashes if last_load is not None else None
         self.loaded, self.changed, self.overwritten, self.hashes = [], [], [], {}
 
@@ -165,7 +169,14 @@ class LoadPlan:
         if self.recorded is None:  # the first load into this database
             return ""
         if before is None:
-            return "deleted in the admin since the last load" if key in self.recorded else ""
+            deletion = self.deletion(record) if key in self.recorded else None
+            if deletion is None:  # new in the fixtures, or not deleted in the admin
+                return ""
+            who = deletion.author.get_username() if deletion.author else "someone"
+            return (
+                f"deleted in the admin since the last load (by {who} on "
+                f"{deletion.created:%Y-%m-%d %H:%M} UTC)"
+            )
         if key not in self.recorded:
             if not self.recorded:
                 return "the last load did not record what it wrote, so it may be admin work"
@@ -173,6 +184,21 @@ class LoadPlan:
         if self.recorded[key] != before:
             return "changed in the admin since the last load" + last_change(record)
         return ""
+
+    def deletion(self, record):
+        """The admin's deletion of `record` since the last load, if any. (A deletion
+        happens when it is made, so its time is when it took effect.)"""
+        return (
+            Revision.objects.filter(
+                content_type=ContentType.objects.get_for_model(record),
+                natural_key=list(record.natural_key()),
+                status=RevisionStatus.DELETED,
+                created__gt=self.last_load.loaded_at,
+            )
+            .select_related("author")
+            .order_by("-pk")
+            .first()
+        )
 
     def record_revisions(self):
         """One "Loaded from fixtures" revision for each record this load changed, and
