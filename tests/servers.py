@@ -44,6 +44,19 @@ def free_port():
         return probe.getsockname()[1]
 
 
+@contextlib.contextmanager
+def black_hole():
+    """A loopback TCP listener that accepts connections and never answers
+    (a hung Redis, say); yields its port."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(128)  # the kernel accepts: the connection is made, nothing is read
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        listener.close()
+
+
 def postgresql_url():
     """The test database's URL, for other processes; skip unless it is PostgreSQL."""
     db = settings.DATABASES["default"]

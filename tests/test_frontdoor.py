@@ -5,6 +5,8 @@ the real content. Each test is one hole an attacker found (issue 11), closed.
 Runs on both passes of .ci/run: the servers bring their own database.
 """
 
+import concurrent.futures
+import json
 import os
 import re
 import signal
@@ -19,6 +21,7 @@ import pytest
 from tests.servers import (  # noqa: F401
     BASE_DIR,
     NGINX,
+    black_hole,
     fetch,
     free_port,
     front_door,
@@ -416,3 +419,29 @@ def test_a_full_cache_disk_keeps_pages_served_and_fails_the_health_check(site_da
             assert health.status == 503 and "cache not writable" in health.body
     finally:
         subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def test_a_cache_that_never_answers_leaves_the_health_check_quick_and_degraded(site_database):  # noqa: F811
+    """A Redis that accepts connections and never answers (CACHE_URL): each
+    /healthz still answers within a second or two, saying the cache is
+    degraded, and a handful at once do not starve the two workers."""
+    with (
+        black_hole() as port,
+        gunicorn(site_database, workers=2, CACHE_URL=f"redis://127.0.0.1:{port}/0") as app,
+        front_door(app) as door,
+    ):
+        started = time.monotonic()
+        health = door.get("/healthz")
+        assert time.monotonic() - started < 2.0
+        assert health.status == 200 and json.loads(health.body) == {
+            "status": "ok",
+            "cache": "degraded",
+        }
+        # Four at once on two workers: each waits for at most one other.
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            started = time.monotonic()
+            answers = list(pool.map(lambda _: door.get("/healthz"), range(4)))
+            assert time.monotonic() - started < 4.0
+        assert [answer.status for answer in answers] == [200] * 4
+        # Pages are still served (from the app: a cache error is a miss).
+        assert door.get("/about/").status == 200
