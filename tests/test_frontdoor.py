@@ -445,3 +445,44 @@ def test_a_cache_that_never_answers_leaves_the_health_check_quick_and_degraded(s
         assert [answer.status for answer in answers] == [200] * 4
         # Pages are still served (from the app: a cache error is a miss).
         assert door.get("/about/").status == 200
+
+
+def _kill_the_worker_serving(door, requests_log, method):
+    """Ask for /slow/, kill -9 the worker as soon as it has the request, and
+    return the visitor's answer and what reached the app (method, pid)."""
+    requests_log.write_text("")
+    data = {"x": "1"} if method == "POST" else None
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        answer = pool.submit(door.get, "/slow/", data=data)
+        deadline = time.monotonic() + 10
+        while not requests_log.read_text():
+            assert time.monotonic() < deadline, "the slow page never reached a worker"
+            time.sleep(0.02)
+        os.kill(int(requests_log.read_text().split()[1]), signal.SIGKILL)
+        response = answer.result(timeout=30)
+    return response, [line.split() for line in requests_log.read_text().splitlines()]
+
+
+def test_a_get_whose_worker_is_killed_is_retried_once_a_post_never(site_database, tmp_path):  # noqa: F811
+    requests_log = tmp_path / "requests.log"
+    with (
+        gunicorn(
+            site_database,
+            workers=2,
+            DJANGO_SETTINGS_MODULE="tests.slow_settings",  # adds /slow/ (tests/slow_urls.py)
+            SLOW_PAGE_LOG=str(requests_log),
+            SLOW_PAGE_SECONDS="1",
+        ) as app,
+        front_door(app) as door,
+    ):
+        # The visitor gets the page: nginx sent the GET once more, to another worker.
+        response, reached = _kill_the_worker_serving(door, requests_log, "GET")
+        assert response.status == 200 and response.body == "slow page done (GET)"
+        assert [method for method, _ in reached] == ["GET", "GET"]
+        assert reached[0][1] != reached[1][1]
+        # A POST may already have done its work: never sent twice. The visitor
+        # gets the site's 502 page, with the crisis lines.
+        response, reached = _kill_the_worker_serving(door, requests_log, "POST")
+        assert response.status == 502 and 'href="tel:988"' in response.body
+        assert "nginx" not in response.body.lower()
+        assert [method for method, _ in reached] == ["POST"]
