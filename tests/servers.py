@@ -208,8 +208,9 @@ def production_env(database_url, **extra):
 
 
 @contextlib.contextmanager
-def gunicorn(database_url, workers=2, **env):
-    """A production-style gunicorn (deploy/gunicorn_conf.py, DEBUG off) on a free port."""
+def gunicorn(database_url, workers=2, health=200, **env):
+    """A production-style gunicorn (deploy/gunicorn_conf.py, DEBUG off) on a free port,
+    up once /healthz answers `health` (503 for one started during an outage)."""
     port = free_port()
     env = production_env(database_url, PORT=str(port), WEB_CONCURRENCY=str(workers), **env)
     with tempfile.NamedTemporaryFile("w", prefix=f"gunicorn-{port}-", suffix=".log") as log:
@@ -222,17 +223,18 @@ def gunicorn(database_url, workers=2, **env):
         )
         server = Server(f"http://127.0.0.1:{port}", process, log.name)
         try:
-            wait_until_up(server, "gunicorn")
+            wait_until_up(server, "gunicorn", health)
             yield server
         finally:
             stop(process)
 
 
 @contextlib.contextmanager
-def front_door(*app_servers, **options):
-    """nginx from deploy/nginx.conf on a free port, in front of the given gunicorns
-    (`options`: render_nginx.render's cache_dir, trusted_proxies)."""
-    port = free_port()
+def front_door(*app_servers, port=None, health=200, **options):
+    """nginx from deploy/nginx.conf on a free port (or `port`, to restart one),
+    in front of the given gunicorns (`options`: render_nginx.render's cache_dir,
+    trusted_proxies)."""
+    port = port or free_port()
     with tempfile.TemporaryDirectory(prefix=f"nginx-{port}-") as prefix:
         conf = render(
             prefix,
@@ -252,10 +254,20 @@ def front_door(*app_servers, **options):
         server = Server(f"http://127.0.0.1:{port}", process, log_path)
         server.prefix = Path(prefix)
         try:
-            wait_until_up(server, "nginx")
+            wait_until_up(server, "nginx", health)
             yield server
         finally:
             stop(process)
+
+
+@contextlib.contextmanager
+def persistent_cache_dir():
+    """A page cache folder that outlives front doors (as FRONT_DOOR_CACHE_DIR
+    does), writable by nginx's workers (nobody, when run as root)."""
+    with tempfile.TemporaryDirectory(prefix="nginx-cache-") as folder:
+        if os.geteuid() == 0:
+            shutil.chown(folder, "nobody", "nogroup")
+        yield Path(folder)
 
 
 def stop(process):
@@ -267,13 +279,13 @@ def stop(process):
         process.wait()
 
 
-def wait_until_up(server, name):
+def wait_until_up(server, name, health=200):
     deadline = time.monotonic() + 60
     while True:
         if server.process.poll() is not None:
             pytest.fail(f"{name} at {server.url} exited:\n{server.log()}")
         try:
-            if server.get("/healthz").status == 200:
+            if server.get("/healthz").status == health:
                 return
         except OSError:
             pass
