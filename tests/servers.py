@@ -10,7 +10,9 @@ their own SQLite file (`site_database`) and run on both passes.
 """
 
 import contextlib
+import functools
 import html
+import http.client
 import http.cookiejar
 import os
 import re
@@ -270,6 +272,85 @@ def persistent_cache_dir():
         yield Path(folder)
 
 
+# The load balancer's template: a TLS-less stand-in for one that terminates TLS,
+# saying so (X-Forwarded-Proto: https) and naming the visitor (X-Forwarded-For).
+BALANCER_CONF = """
+daemon off;
+pid {prefix}/nginx.pid;
+error_log stderr warn;
+events {{ worker_connections 256; }}
+http {{
+    access_log off;
+    client_body_temp_path {prefix}/client_body;
+    proxy_temp_path {prefix}/proxy_temp;
+    fastcgi_temp_path {prefix}/fastcgi_temp;
+    uwsgi_temp_path {prefix}/uwsgi_temp;
+    scgi_temp_path {prefix}/scgi_temp;
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass {front};
+            proxy_bind {source};
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto https;
+        }}
+    }}
+}}
+"""
+
+
+@contextlib.contextmanager
+def balancer(front, source):
+    """A second nginx in front of `front`, as a load balancer: it reaches the
+    front door from the loopback address `source` (127.0.0.2, say), so the
+    front door can trust it and no one else."""
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix=f"balancer-{port}-") as prefix:
+        if os.geteuid() == 0:
+            os.chmod(prefix, 0o711)  # its workers (nobody) keep buffers here
+        conf = Path(prefix) / "nginx.conf"
+        conf.write_text(
+            BALANCER_CONF.format(prefix=prefix, port=port, front=front.url, source=source)
+        )
+        log_path = f"{prefix}/error.log"
+        with open(log_path, "w") as log:
+            process = subprocess.Popen(
+                [NGINX, "-p", prefix, "-c", str(conf), "-e", "stderr"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        server = Server(f"http://127.0.0.1:{port}", process, log_path)
+        try:
+            wait_until_up(server, "the balancer", health=None)
+            yield server
+        finally:
+            stop(process)
+
+
+class _SecureCookiesOverHttp(http.cookiejar.DefaultCookiePolicy):
+    """The balancer stands in for one that speaks https to the visitor: its
+    Secure cookies go back to it, as a browser's would over TLS."""
+
+    def return_ok_secure(self, cookie, request):
+        return True
+
+
+def visitor(source):
+    """An opener for a visitor at the loopback address `source` (127.0.0.3, say),
+    keeping cookies and not following redirects."""
+
+    class FromSource(urllib.request.HTTPHandler):
+        def http_open(self, request):
+            connection = functools.partial(http.client.HTTPConnection, source_address=(source, 0))
+            return self.do_open(connection, request)
+
+    jar = http.cookiejar.CookieJar(policy=_SecureCookiesOverHttp())
+    return urllib.request.build_opener(
+        FromSource, urllib.request.HTTPCookieProcessor(jar), NoRedirect
+    )
+
+
 def stop(process):
     process.send_signal(signal.SIGTERM)
     try:
@@ -285,7 +366,8 @@ def wait_until_up(server, name, health=200):
         if server.process.poll() is not None:
             pytest.fail(f"{name} at {server.url} exited:\n{server.log()}")
         try:
-            if server.get("/healthz").status == health:
+            status = server.get("/healthz").status
+            if health is None or status == health:  # None: any answer at all
                 return
         except OSError:
             pass
