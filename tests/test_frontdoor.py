@@ -585,3 +585,26 @@ def test_behind_a_load_balancer_sign_in_lands_once_and_lockouts_count_the_visito
         assert steps[-1] == (429, None) and "Sign-in paused" in paused.body
         steps, _ = _sign_in(lb, "127.0.0.4", "lb-editor", "balanced-9-horse-staple")
         assert steps[-1] == (200, True)
+
+
+def test_a_pathological_paste_in_the_live_preview_answers_quickly(door, site_database):  # noqa: F811
+    """An editor pastes 5,000 "[" (or "<a"): the preview, through the front
+    door, answers within a generous bound (tests/test_markup_bounds.py: saving)."""
+    subprocess.run(
+        [sys.executable, "manage.py", "add_staff", "md-editor", "--role", "editor"],
+        cwd=BASE_DIR,
+        env=production_env(site_database, DJANGO_STAFF_PASSWORD="pasted-9-bracket-storm"),
+        check=True,
+        capture_output=True,
+    )
+    opener = door.admin_login("md-editor", "pasted-9-bracket-storm")
+    token = next(cookie.value for cookie in door.cookies if cookie.name == "csrftoken")
+    for text in ["[" * 5000, "[](" * 1700, "<a" * 5000]:
+        started = time.monotonic()
+        response = fetch(
+            f"{door.url}/admin/markdown-preview/",
+            {"text": text, "csrfmiddlewaretoken": token},
+            opener=opener,
+        )
+        assert time.monotonic() - started < 2.0, text[:4]
+        assert response.status == 200 and json.loads(response.body)["html"].startswith("<p>")
