@@ -10,7 +10,9 @@ their own SQLite file (`site_database`) and run on both passes.
 """
 
 import contextlib
+import functools
 import html
+import http.client
 import http.cookiejar
 import os
 import re
@@ -42,6 +44,19 @@ def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def black_hole():
+    """A loopback TCP listener that accepts connections and never answers
+    (a hung Redis, say); yields its port."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(128)  # the kernel accepts: the connection is made, nothing is read
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        listener.close()
 
 
 def postgresql_url():
@@ -195,8 +210,9 @@ def production_env(database_url, **extra):
 
 
 @contextlib.contextmanager
-def gunicorn(database_url, workers=2, **env):
-    """A production-style gunicorn (deploy/gunicorn_conf.py, DEBUG off) on a free port."""
+def gunicorn(database_url, workers=2, health=200, **env):
+    """A production-style gunicorn (deploy/gunicorn_conf.py, DEBUG off) on a free port,
+    up once /healthz answers `health` (503 for one started during an outage)."""
     port = free_port()
     env = production_env(database_url, PORT=str(port), WEB_CONCURRENCY=str(workers), **env)
     with tempfile.NamedTemporaryFile("w", prefix=f"gunicorn-{port}-", suffix=".log") as log:
@@ -209,17 +225,18 @@ def gunicorn(database_url, workers=2, **env):
         )
         server = Server(f"http://127.0.0.1:{port}", process, log.name)
         try:
-            wait_until_up(server, "gunicorn")
+            wait_until_up(server, "gunicorn", health)
             yield server
         finally:
             stop(process)
 
 
 @contextlib.contextmanager
-def front_door(*app_servers, **options):
-    """nginx from deploy/nginx.conf on a free port, in front of the given gunicorns
-    (`options`: render_nginx.render's cache_dir, trusted_proxies)."""
-    port = free_port()
+def front_door(*app_servers, port=None, health=200, **options):
+    """nginx from deploy/nginx.conf on a free port (or `port`, to restart one),
+    in front of the given gunicorns (`options`: render_nginx.render's cache_dir,
+    trusted_proxies)."""
+    port = port or free_port()
     with tempfile.TemporaryDirectory(prefix=f"nginx-{port}-") as prefix:
         conf = render(
             prefix,
@@ -239,10 +256,99 @@ def front_door(*app_servers, **options):
         server = Server(f"http://127.0.0.1:{port}", process, log_path)
         server.prefix = Path(prefix)
         try:
-            wait_until_up(server, "nginx")
+            wait_until_up(server, "nginx", health)
             yield server
         finally:
             stop(process)
+
+
+@contextlib.contextmanager
+def persistent_cache_dir():
+    """A page cache folder that outlives front doors (as FRONT_DOOR_CACHE_DIR
+    does), writable by nginx's workers (nobody, when run as root)."""
+    with tempfile.TemporaryDirectory(prefix="nginx-cache-") as folder:
+        if os.geteuid() == 0:
+            shutil.chown(folder, "nobody", "nogroup")
+        yield Path(folder)
+
+
+# The load balancer's template: a TLS-less stand-in for one that terminates TLS,
+# saying so (X-Forwarded-Proto: https) and naming the visitor (X-Forwarded-For).
+BALANCER_CONF = """
+daemon off;
+pid {prefix}/nginx.pid;
+error_log stderr warn;
+events {{ worker_connections 256; }}
+http {{
+    access_log off;
+    client_body_temp_path {prefix}/client_body;
+    proxy_temp_path {prefix}/proxy_temp;
+    fastcgi_temp_path {prefix}/fastcgi_temp;
+    uwsgi_temp_path {prefix}/uwsgi_temp;
+    scgi_temp_path {prefix}/scgi_temp;
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass {front};
+            proxy_bind {source};
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto https;
+        }}
+    }}
+}}
+"""
+
+
+@contextlib.contextmanager
+def balancer(front, source):
+    """A second nginx in front of `front`, as a load balancer: it reaches the
+    front door from the loopback address `source` (127.0.0.2, say), so the
+    front door can trust it and no one else."""
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix=f"balancer-{port}-") as prefix:
+        if os.geteuid() == 0:
+            os.chmod(prefix, 0o711)  # its workers (nobody) keep buffers here
+        conf = Path(prefix) / "nginx.conf"
+        conf.write_text(
+            BALANCER_CONF.format(prefix=prefix, port=port, front=front.url, source=source)
+        )
+        log_path = f"{prefix}/error.log"
+        with open(log_path, "w") as log:
+            process = subprocess.Popen(
+                [NGINX, "-p", prefix, "-c", str(conf), "-e", "stderr"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        server = Server(f"http://127.0.0.1:{port}", process, log_path)
+        try:
+            wait_until_up(server, "the balancer", health=None)
+            yield server
+        finally:
+            stop(process)
+
+
+class _SecureCookiesOverHttp(http.cookiejar.DefaultCookiePolicy):
+    """The balancer stands in for one that speaks https to the visitor: its
+    Secure cookies go back to it, as a browser's would over TLS."""
+
+    def return_ok_secure(self, cookie, request):
+        return True
+
+
+def visitor(source):
+    """An opener for a visitor at the loopback address `source` (127.0.0.3, say),
+    keeping cookies and not following redirects."""
+
+    class FromSource(urllib.request.HTTPHandler):
+        def http_open(self, request):
+            connection = functools.partial(http.client.HTTPConnection, source_address=(source, 0))
+            return self.do_open(connection, request)
+
+    jar = http.cookiejar.CookieJar(policy=_SecureCookiesOverHttp())
+    return urllib.request.build_opener(
+        FromSource, urllib.request.HTTPCookieProcessor(jar), NoRedirect
+    )
 
 
 def stop(process):
@@ -254,13 +360,14 @@ def stop(process):
         process.wait()
 
 
-def wait_until_up(server, name):
+def wait_until_up(server, name, health=200):
     deadline = time.monotonic() + 60
     while True:
         if server.process.poll() is not None:
             pytest.fail(f"{name} at {server.url} exited:\n{server.log()}")
         try:
-            if server.get("/healthz").status == 200:
+            status = server.get("/healthz").status
+            if health is None or status == health:  # None: any answer at all
                 return
         except OSError:
             pass

@@ -5,6 +5,8 @@ the real content. Each test is one hole an attacker found (issue 11), closed.
 Runs on both passes of .ci/run: the servers bring their own database.
 """
 
+import concurrent.futures
+import json
 import os
 import re
 import signal
@@ -19,12 +21,15 @@ import pytest
 from tests.servers import (  # noqa: F401
     BASE_DIR,
     NGINX,
+    balancer,
+    black_hole,
     fetch,
     free_port,
     front_door,
     gunicorn,
     production_env,
     site_database,
+    visitor,
 )
 
 
@@ -416,3 +421,190 @@ def test_a_full_cache_disk_keeps_pages_served_and_fails_the_health_check(site_da
             assert health.status == 503 and "cache not writable" in health.body
     finally:
         subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def test_a_cache_that_never_answers_leaves_the_health_check_quick_and_degraded(site_database):  # noqa: F811
+    """A Redis that accepts connections and never answers (CACHE_URL): each
+    /healthz still answers within a second or two, saying the cache is
+    degraded, and a handful at once do not starve the two workers."""
+    with (
+        black_hole() as port,
+        gunicorn(site_database, workers=2, CACHE_URL=f"redis://127.0.0.1:{port}/0") as app,
+        front_door(app) as door,
+    ):
+        started = time.monotonic()
+        health = door.get("/healthz")
+        assert time.monotonic() - started < 2.0
+        assert health.status == 200 and json.loads(health.body) == {
+            "status": "ok",
+            "cache": "degraded",
+        }
+        # Four at once on two workers: each waits for at most one other.
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            started = time.monotonic()
+            answers = list(pool.map(lambda _: door.get("/healthz"), range(4)))
+            assert time.monotonic() - started < 4.0
+        assert [answer.status for answer in answers] == [200] * 4
+        # Pages are still served (from the app: a cache error is a miss).
+        assert door.get("/about/").status == 200
+
+
+def _kill_the_worker_serving(door, requests_log, method):
+    """Ask for /slow/, kill -9 the worker as soon as it has the request, and
+    return the visitor's answer and what reached the app (method, pid)."""
+    requests_log.write_text("")
+    data = {"x": "1"} if method == "POST" else None
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        answer = pool.submit(door.get, "/slow/", data=data)
+        deadline = time.monotonic() + 10
+        while not requests_log.read_text():
+            assert time.monotonic() < deadline, "the slow page never reached a worker"
+            time.sleep(0.02)
+        os.kill(int(requests_log.read_text().split()[1]), signal.SIGKILL)
+        response = answer.result(timeout=30)
+    return response, [line.split() for line in requests_log.read_text().splitlines()]
+
+
+def test_a_get_whose_worker_is_killed_is_retried_once_a_post_never(site_database, tmp_path):  # noqa: F811
+    requests_log = tmp_path / "requests.log"
+    with (
+        gunicorn(
+            site_database,
+            workers=2,
+            DJANGO_SETTINGS_MODULE="tests.slow_settings",  # adds /slow/ (tests/slow_urls.py)
+            SLOW_PAGE_LOG=str(requests_log),
+            SLOW_PAGE_SECONDS="1",
+        ) as app,
+        front_door(app) as door,
+    ):
+        # The visitor gets the page: nginx sent the GET once more, to another worker.
+        response, reached = _kill_the_worker_serving(door, requests_log, "GET")
+        assert response.status == 200 and response.body == "slow page done (GET)"
+        assert [method for method, _ in reached] == ["GET", "GET"]
+        assert reached[0][1] != reached[1][1]
+        # A POST may already have done its work: never sent twice. The visitor
+        # gets the site's 502 page, with the crisis lines.
+        response, reached = _kill_the_worker_serving(door, requests_log, "POST")
+        assert response.status == 502 and 'href="tel:988"' in response.body
+        assert "nginx" not in response.body.lower()
+        assert [method for method, _ in reached] == ["POST"]
+
+
+BALANCER_ADDRESS = "127.0.0.2"  # the balancer reaches the front door from here
+
+
+def _sign_in(balancer, source, username, password, forged_for=None):
+    """A visitor at `source` signs in through the balancer, as a browser on
+    https would: every answer until the admin home, as (status, Location)."""
+    opener = visitor(source)
+    extra = {"X-Forwarded-For": forged_for} if forged_for else {}
+    steps = []
+    response = fetch(f"{balancer.url}/admin/", opener=opener, headers=extra)
+    steps.append((response.status, response.headers.get("Location")))
+    login = fetch(f"{balancer.url}/admin/login/?next=/admin/", opener=opener, headers=extra)
+    steps.append((login.status, None))
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login.body)[1]
+    response = fetch(
+        f"{balancer.url}/admin/login/?next=/admin/",
+        {"csrfmiddlewaretoken": token, "username": username, "password": password},
+        opener=opener,
+        # What a browser sends from https://<the site>/: the app, told the
+        # request came over https, must find the origin its own.
+        headers={**extra, "Origin": "https://127.0.0.1"},
+    )
+    steps.append((response.status, response.headers.get("Location")))
+    if response.status == 302:
+        home = fetch(f"{balancer.url}{response.headers['Location']}", opener=opener, headers=extra)
+        steps.append((home.status, "Editorial home" in home.body))
+    return steps, response
+
+
+def test_behind_a_load_balancer_sign_in_lands_once_and_lockouts_count_the_visitor(
+    site_database,  # noqa: F811
+):
+    """The README's load-balancer layout: a balancer that terminates TLS (here
+    a second nginx, TLS-less, saying X-Forwarded-Proto: https) in front of the
+    front door, which trusts it (FRONT_DOOR_TRUSTED_PROXIES), with the app's
+    TLS settings on. Visitors at 127.0.0.3 and 127.0.0.4."""
+    subprocess.run(
+        [sys.executable, "manage.py", "add_staff", "lb-editor", "--role", "editor"],
+        cwd=BASE_DIR,
+        env=production_env(site_database, DJANGO_STAFF_PASSWORD="balanced-9-horse-staple"),
+        check=True,
+        capture_output=True,
+    )
+    tls = {
+        "DJANGO_BEHIND_TLS_PROXY": "on",
+        "DJANGO_SECURE_SSL_REDIRECT": "on",
+        "DJANGO_SECURE_COOKIES": "on",
+        # As serve.sh sets it: nginx names the visitor in X-Forwarded-For.
+        "DJANGO_TRUSTED_PROXY_COUNT": "1",
+    }
+    with (
+        gunicorn(site_database, health=301, **tls) as app,  # plain http: sent to https
+        front_door(app, trusted_proxies=[BALANCER_ADDRESS], health=301) as door,
+        balancer(door, BALANCER_ADDRESS) as lb,
+    ):
+        # Through the balancer: no redirect to https (the app knows it is on
+        # https); the login page, then the admin home, each once.
+        steps, _ = _sign_in(lb, "127.0.0.3", "lb-editor", "balanced-9-horse-staple")
+        assert steps == [
+            (302, "/admin/login/?next=/admin/"),
+            (200, None),
+            (302, "/admin/"),
+            (200, True),
+        ]
+        about = lb.get("/about/")
+        assert '<link rel="canonical" href="https://127.0.0.1/about/">' in about.body
+
+        # Straight to the front door, the same headers from anyone else are
+        # not believed: sent to https, and logged under the sender's address.
+        direct = door.get(
+            "/admin/login/",
+            headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "192.0.2.99"},
+        )
+        assert direct.status == 301
+        assert direct.headers["Location"].startswith("https://127.0.0.1")
+        time.sleep(0.3)
+        access_log = (door.prefix / "access.log").read_text()
+        assert "192.0.2.99" not in access_log
+        assert any(line.startswith("127.0.0.3 ") for line in access_log.splitlines())
+        assert not any(line.startswith(BALANCER_ADDRESS) for line in access_log.splitlines())
+
+        # Five failures from 127.0.0.3, which claims to be 127.0.0.4: that
+        # pair is paused, and the claim, passed on by the balancer, changes
+        # nothing; the same user at 127.0.0.4 still signs in.
+        for _ in range(4):
+            steps, failed = _sign_in(lb, "127.0.0.3", "lb-editor", "wrong", forged_for="127.0.0.4")
+            assert steps[-1] == (200, None) and "Please enter the correct" in failed.body
+        # The fifth failure pauses sign-in, with the app's own explanation (not
+        # the front door's rate-limit page, though both are 429s).
+        steps, paused = _sign_in(lb, "127.0.0.3", "lb-editor", "wrong", forged_for="127.0.0.4")
+        assert steps[-1] == (429, None) and "Sign-in paused" in paused.body
+        steps, paused = _sign_in(lb, "127.0.0.3", "lb-editor", "balanced-9-horse-staple")
+        assert steps[-1] == (429, None) and "Sign-in paused" in paused.body
+        steps, _ = _sign_in(lb, "127.0.0.4", "lb-editor", "balanced-9-horse-staple")
+        assert steps[-1] == (200, True)
+
+
+def test_a_pathological_paste_in_the_live_preview_answers_quickly(door, site_database):  # noqa: F811
+    """An editor pastes 5,000 "[" (or "<a"): the preview, through the front
+    door, answers within a generous bound (tests/test_markup_bounds.py: saving)."""
+    subprocess.run(
+        [sys.executable, "manage.py", "add_staff", "md-editor", "--role", "editor"],
+        cwd=BASE_DIR,
+        env=production_env(site_database, DJANGO_STAFF_PASSWORD="pasted-9-bracket-storm"),
+        check=True,
+        capture_output=True,
+    )
+    opener = door.admin_login("md-editor", "pasted-9-bracket-storm")
+    token = next(cookie.value for cookie in door.cookies if cookie.name == "csrftoken")
+    for text in ["[" * 5000, "[](" * 1700, "<a" * 5000]:
+        started = time.monotonic()
+        response = fetch(
+            f"{door.url}/admin/markdown-preview/",
+            {"text": text, "csrfmiddlewaretoken": token},
+            opener=opener,
+        )
+        assert time.monotonic() - started < 2.0, text[:4]
+        assert response.status == 200 and json.loads(response.body)["html"].startswith("<p>")

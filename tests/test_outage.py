@@ -14,7 +14,15 @@ import pytest
 from django.core.management import call_command
 from django.db import OperationalError, connections
 
-from tests.servers import front_door, gunicorn, pg, postgresql_url, require_pg_control
+from tests.servers import (
+    free_port,
+    front_door,
+    gunicorn,
+    persistent_cache_dir,
+    pg,
+    postgresql_url,
+    require_pg_control,
+)
 
 PUBLIC_PAGES = [
     "/",
@@ -168,3 +176,36 @@ def test_nginx_serves_pages_it_has_while_workers_restart_in_an_outage(served_dat
         for path in [*cached, "/glossary/"]:
             assert door.get(path).status == 200, path
         assert app.process.poll() is None
+
+
+def test_a_front_door_restarted_during_an_outage_serves_its_cached_pages(served_database):
+    """nginx and gunicorn stopped and started again while PostgreSQL is down
+    (as a deploy or a reboot would): both start without the database, the pages
+    in the persistent cache are served stale, the rest get the friendly 503,
+    and /healthz says 503 so a balancer can tell."""
+    port = free_port()
+    pages = ["/", "/therapies/ketamine/", "/compare/?therapies=ketamine,lsd"]
+    with persistent_cache_dir() as cache_dir:
+        with (
+            gunicorn(served_database, DJANGO_PUBLIC_MAX_AGE="1") as app,
+            front_door(app, port=port, cache_dir=cache_dir) as door,
+        ):
+            cached = {path: door.get(path) for path in pages}
+            assert all(response.status == 200 for response in cached.values())
+        with postgresql_stopped():
+            time.sleep(1.5)  # every stored page is now past its max-age
+            with (
+                gunicorn(served_database, health=503, DJANGO_PUBLIC_MAX_AGE="1") as app,
+                front_door(app, port=port, cache_dir=cache_dir, health=503) as door,
+            ):
+                for _ in range(2):
+                    for path, before in cached.items():
+                        during = door.get(path)
+                        assert during.status == 200, path
+                        assert during.headers["X-Cache"] in ("STALE", "UPDATING"), path
+                        assert during.body == before.body, path
+                    for path in ["/glossary/", "/compare/?therapies=psilocybin,lsd"]:
+                        response = door.get(path)  # never stored: nothing to serve stale
+                        assert_friendly_503(response.status, response.headers, response.body)
+                health = door.get("/healthz")
+                assert health.status == 503 and health.body == '{"status": "unavailable"}'

@@ -18,7 +18,6 @@ from collections import Counter
 from decimal import Decimal, InvalidOperation
 from html.parser import HTMLParser
 
-import markdown as markdown_lib
 from django import forms
 from django.contrib import messages
 from django.contrib.admin.widgets import AdminTextareaWidget
@@ -26,7 +25,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
 
-from .markup import render_markdown
+from .markup import markdown_to_html, render_markdown
 
 # Which fields hold Markdown, by model name. Other text is shown escaped, as typed.
 MARKDOWN_FIELDS = {
@@ -78,7 +77,7 @@ def removed_by_sanitising(text):
     if not text:
         return []
     # The same Markdown the page renders, before nh3 has cleaned it.
-    before = _start_tags(markdown_lib.markdown(text, extensions=["tables", "sane_lists"]))
+    before = _start_tags(markdown_to_html(text))
     after = _start_tags(str(render_markdown(text, PREVIEW_TOP_HEADING)))
     removed = [f"<{tag}>" for tag in sorted((before.tags - after.tags).keys())]
     removed += sorted((before.attributes - after.attributes).keys())
