@@ -519,7 +519,7 @@ class Frequency(models.TextChoices):
     COMMON = "common", "Common (up to 1 in 10)"
     UNCOMMON = "uncommon", "Less common"
     RARE = "rare", "Rare"
-    NOT_MEASURED = "not-measured", "Not known: no figure in our sources"
+    NOT_MEASURED = "not-measured", "Not known"
 
 
 class Severity(models.TextChoices):
@@ -555,6 +555,19 @@ class SideEffect(SlugNaturalKey, models.Model):
         return f"{therapy.get_absolute_url()}#side-effects" if therapy else None
 
 
+# Sources that print their figures in a table or a section a reviewer can point
+# to: a published trial's tables and an official label. Company announcements
+# and news reports may give figures, but not a checkable table of them.
+FIGURE_SOURCE_KINDS = (SourceKind.STUDY, SourceKind.OFFICIAL)
+BARE_NOT_KNOWN = re.compile(r"[\W_]*(?:not known|unknown|no figure|not reported)[\W_]*", re.I)
+
+
+def says_what_is_not_known(text):
+    """Whether a "not known" text says what is not known, rather than only
+    "Not known" (or nothing)."""
+    return bool(text.strip()) and not BARE_NOT_KNOWN.fullmatch(text)
+
+
 class TherapySideEffectManager(models.Manager):
     def get_by_natural_key(self, therapy_slug, side_effect_slug):
         return self.get(therapy__slug=therapy_slug, side_effect__slug=side_effect_slug)
@@ -569,13 +582,34 @@ class TherapySideEffect(models.Model):
     )
     frequency = models.CharField(max_length=12, choices=Frequency)
     severity = models.CharField(max_length=10, choices=Severity)
+    how_often = models.CharField(
+        "how often, in words",
+        max_length=400,
+        blank=True,
+        help_text="The figure as the source gives it, in plain words, e.g. '41 in 100 "
+        "people on esketamine, 9 in 100 on a placebo spray, over 4 weeks'. If no source "
+        "gives one, say exactly what is not known, e.g. 'No trial has reported how often "
+        "this happens with LSD.'",
+    )
     how_long = models.CharField(
         max_length=200, help_text="How long it usually lasts, e.g. 'Gone within 2 hours'."
     )
     what_helps = models.TextField(blank=True)
     when_to_get_help = models.TextField(blank=True)
     source = models.ForeignKey(
-        Source, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Source,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Where the frequency comes from. Leave empty only when no source gives one.",
+    )
+    source_location = models.CharField(
+        "where in the source",
+        max_length=100,
+        blank=True,
+        help_text="Where in the source the figure is, so a reviewer can check it, e.g. "
+        "'Table 2' or 'Warnings 5.1'. Leave empty when the source gives no figure.",
     )
 
     objects = TherapySideEffectManager()
@@ -600,6 +634,7 @@ class TherapySideEffect(models.Model):
     def clean(self):
         super().clean()
         texts = {
+            "how_often": self.how_often,
             "how_long": self.how_long,
             "what_helps": self.what_helps,
             "when_to_get_help": self.when_to_get_help,
@@ -607,13 +642,42 @@ class TherapySideEffect(models.Model):
         # The row's source stands beside its text on the page, so it cites it.
         errors = {} if self.source_id else figure_errors(**texts)
         errors.update(citation_errors(**texts))
-        if self.frequency != Frequency.NOT_MEASURED and not self.source_id:
+        errors.update(self.frequency_errors())
+        if errors:
+            raise ValidationError(errors)
+
+    def frequency_errors(self):
+        """{field: message} for the rules on "Not known" (docs/content-rules.md):
+        a frequency needs its source; "Not known" is refused where the row's own
+        label or trial table has the figure, and must say what is not known."""
+        errors = {}
+        not_known = self.frequency == Frequency.NOT_MEASURED
+        if not not_known and not self.source_id:
             errors["source"] = (
                 "A frequency needs the source it comes from. Choose 'Not known' "
                 "if no source gives one."
             )
-        if errors:
-            raise ValidationError(errors)
+        source = self.source if self.source_id else None
+        if (
+            not_known
+            and source is not None
+            and source.kind in FIGURE_SOURCE_KINDS
+            and self.source_location.strip()
+        ):
+            errors["frequency"] = (
+                f"'Not known' is not allowed here: this row's source ({source}, a "
+                f"{source.get_kind_display().lower()}) has the figure at "
+                f"'{self.source_location.strip()}'. Choose the frequency it gives, or clear "
+                "'where in the source' if the source really gives no figure."
+            )
+        if not_known and not says_what_is_not_known(self.how_often):
+            errors["how_often"] = (
+                "Say what is not known, e.g. 'No trial has reported how often this "
+                "happens with LSD.', not just 'Not known'."
+            )
+        elif not self.how_often.strip():
+            errors["how_often"] = "Give the figure in plain words, as the source gives it."
+        return errors
 
     def natural_key(self):
         return self.therapy.natural_key() + self.side_effect.natural_key()
