@@ -293,7 +293,7 @@ def test_a_cell_is_stored_with_its_citations_left_for_the_page_to_number():
     # Saved HTML: the grade and date are drawn, the citation waits for a page's numbers.
     assert "&nbsp;[@anand-2023]" in cell.rendered
     assert "Several large trials or an official document" in cell.rendered
-    assert '<time datetime="2026-11">November 2026</time>' in cell.rendered
+    assert '<time datetime="2026-12">December 2026</time>' in cell.rendered
     # Numbered by a page that lists the source; linked to the sources page by one that does not.
     numbers = {"anand-2023": 1}
     assert '<a href="#source-1" class="cite">[1]</a>' in number_citations(cell.rendered, numbers)
@@ -321,7 +321,7 @@ def test_a_cell_changed_without_signals_is_drawn_for_the_request(client):
     html = client.get("/compare/").content.decode()
     assert 'Updated in bulk&nbsp;<a href="#source-' in html
     cell = html.split("Updated in bulk")[1].split("</td>")[0]
-    assert '<time datetime="2026-11">November 2026</time>' in cell  # its date, drawn too
+    assert '<time datetime="2026-12">December 2026</time>' in cell  # its date, drawn too
 
 
 def test_a_source_changed_without_signals_is_drawn_for_the_request(client):

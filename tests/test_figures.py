@@ -130,7 +130,8 @@ def copy_of_fixtures(tmp_path, name, change):
             None,
             "text",
             "55.4% responded.",
-            r"comparisons\.json, record \d+ \(therapyinfo\.ComparisonCell \): field 'text'",
+            r"comparisons\.json, record \d+ \(therapyinfo\.ComparisonCell "
+            r"'ketamine-vs-psychedelics/[a-z-]+' '[a-z]+'\): field 'text'",
         ),
     ],
 )

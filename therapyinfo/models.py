@@ -764,6 +764,63 @@ class Certainty(models.TextChoices):
     NOT_KNOWN = "not-known", "Not known"
 
 
+# The scale from least to most sure, and the highest grade each kind of source
+# allows: company data or a news report cannot be "several large trials", and
+# a cell resting on them alone is "company data only".
+CERTAINTY_ORDER = [
+    Certainty.NOT_KNOWN,
+    Certainty.LIMITED,
+    Certainty.FEW_TRIALS,
+    Certainty.SEVERAL_TRIALS,
+]
+UNREVIEWED_KINDS = (SourceKind.COMPANY, SourceKind.NEWS)
+HIGHEST_GRADE_BESIDE_UNREVIEWED = Certainty.FEW_TRIALS
+HIGHEST_GRADE_UNREVIEWED_ONLY = Certainty.LIMITED
+# A cell that says something is not known is at most "one or two trials"; one
+# whose answer is "Not known" is graded "Not known".
+HIGHEST_GRADE_WHEN_PARTLY_NOT_KNOWN = Certainty.FEW_TRIALS
+SAYS_NOT_KNOWN = re.compile(r"\bnot known\b", re.IGNORECASE)
+ANSWER_NOT_KNOWN = re.compile(r"\W*not known\b", re.IGNORECASE)
+
+
+def grade_errors(text, certainty):
+    """{"certainty": message} when `certainty` is higher than the weakest kind of
+    source the text cites allows, or than a "not known" answer allows (the rule
+    is explained in docs/content-rules.md)."""
+    if certainty not in CERTAINTY_ORDER or certainty == Certainty.NOT_KNOWN:
+        return {}
+    text = text or ""
+    label = Certainty(certainty).label
+    if ANSWER_NOT_KNOWN.match(text):
+        return {
+            "certainty": f"This cell's answer is 'Not known', so it cannot be graded "
+            f"'{label}'. Grade it 'Not known'."
+        }
+    limits = []  # (highest grade allowed, why)
+    if SAYS_NOT_KNOWN.search(text):
+        limits.append((HIGHEST_GRADE_WHEN_PARTLY_NOT_KNOWN, "it says something is not known"))
+    cited = list(dict.fromkeys(CITATION.findall(text)))
+    kinds = dict(Source.objects.filter(slug__in=cited).values_list("slug", "kind"))
+    unreviewed = [slug for slug in cited if kinds.get(slug) in UNREVIEWED_KINDS]
+    if unreviewed:
+        names = ", ".join(
+            f"{slug} ({SourceKind(kinds[slug]).label.lower()})" for slug in unreviewed
+        )
+        if len(unreviewed) == len(cited):
+            limits.append((HIGHEST_GRADE_UNREVIEWED_ONLY, f"it rests only on {names}"))
+        else:
+            limits.append((HIGHEST_GRADE_BESIDE_UNREVIEWED, f"it rests partly on {names}"))
+    if not limits:
+        return {}
+    limit, why = min(limits, key=lambda item: CERTAINTY_ORDER.index(item[0]))
+    if CERTAINTY_ORDER.index(certainty) <= CERTAINTY_ORDER.index(limit):
+        return {}
+    return {
+        "certainty": f"Graded '{label}', but {why}: the highest grade that allows is "
+        f"'{Certainty(limit).label}'. Lower the grade, or cite a stronger source."
+    }
+
+
 class ComparisonCell(models.Model):
     row = models.ForeignKey(ComparisonRow, on_delete=models.CASCADE, related_name="cells")
     therapy = models.ForeignKey(Therapy, on_delete=models.PROTECT, related_name="+")
@@ -775,7 +832,10 @@ class ComparisonCell(models.Model):
         max_length=10,
         choices=Certainty,
         default=Certainty.NOT_KNOWN,
-        help_text="How sure the evidence is, on the scale explained on the page.",
+        help_text="How sure the evidence is, on the scale explained on the page. Company "
+        "data or news reports allow at most 'One or two trials', and only 'Small studies or "
+        "company data only' when the cell cites nothing else; a cell that says something is "
+        "not known allows at most 'One or two trials'; a 'Not known' answer is 'Not known'.",
     )
     as_of = models.DateField(
         "as of",
@@ -808,6 +868,7 @@ class ComparisonCell(models.Model):
                 "text",
                 "Cite the source this rests on, e.g. [@anand-2023], or grade it 'Not known'.",
             )
+        errors.update(grade_errors(self.text, self.certainty))
         if errors:
             raise ValidationError(errors)
 
