@@ -511,3 +511,37 @@ def side_effect_cells(html):
 def test_the_comparison_never_says_not_reported_where_a_source_lists_it(client, effect, column):
     rows = side_effect_cells(client.get("/compare/").content.decode())
     assert "Not reported" not in rows[escape(effect)][column]
+
+
+# One set of words for the size of an effect (FACTS.md 7.2), in the comparison.
+
+
+def comparison_cell_text(client, row_slug):
+    """{therapy slug: the cell's text as the comparison page shows it} for one row."""
+    html = client.get("/compare/").content.decode()
+    cells = ComparisonCell.objects.filter(row__slug=row_slug).select_related("therapy", "row")
+    shown = {}
+    for cell in cells:
+        start = escape(cell.text.split(" [@")[0])
+        assert start in html, cell
+        tail = html[html.index(start) :].split("</td>")[0]
+        shown[cell.therapy.slug] = " ".join(TAGS.sub(" ", tail).split())
+    return shown
+
+
+def test_effects_of_the_same_size_get_the_same_words(client):
+    evidence = comparison_cell_text(client, "evidence")
+    # Esketamine's 3.8-3.9 points (ASPIRE) and psilocybin's 3.6-3.8 are both "modest".
+    assert "3.8 and 3.9 points" in evidence["ketamine"]
+    assert "3.6 and 3.8 points" in evidence["psilocybin"]
+    for slug in ("ketamine", "psilocybin"):
+        assert "clear in statistics" in evidence[slug] and "modest for patients" in evidence[slug]
+
+
+def test_every_evidence_cell_says_blinding_and_funding(client):
+    evidence = comparison_cell_text(client, "evidence")
+    for slug, text in evidence.items():
+        assert "hard to blind" in text, slug
+        assert "funded by the maker" in text, slug
+    assert "large" not in evidence["lsd"]  # Emerge had 149 people
+    assert "As of December 2026" in evidence["lsd"]

@@ -647,7 +647,7 @@ class TherapySideEffect(models.Model):
             raise ValidationError(errors)
 
     def frequency_errors(self):
-        """{field: message} for the rules on "Not known" (docs/content-rules.md):
+        """{field: message} for the rules on "Not known" (docs/side-effects-and-grades.md):
         a frequency needs its source; "Not known" is refused where the row's own
         label or trial table has the figure, and must say what is not known."""
         errors = {}
@@ -786,7 +786,7 @@ ANSWER_NOT_KNOWN = re.compile(r"\W*not known\b", re.IGNORECASE)
 def grade_errors(text, certainty):
     """{"certainty": message} when `certainty` is higher than the weakest kind of
     source the text cites allows, or than a "not known" answer allows (the rule
-    is explained in docs/content-rules.md)."""
+    is explained in docs/side-effects-and-grades.md)."""
     if certainty not in CERTAINTY_ORDER or certainty == Certainty.NOT_KNOWN:
         return {}
     text = text or ""
