@@ -230,3 +230,11 @@ def test_load_content_refuses_a_grade_above_its_sources_naming_file_record_and_f
     assert "'ketamine-vs-psychedelics/evidence' 'lsd'" in message
     assert "field 'certainty'" in message and "definium-8k-2026" in message
     assert cell("evidence", "lsd").certainty == Certainty.LIMITED
+
+
+def test_a_not_known_cell_must_say_what_is_not_known():
+    driving = cell("driving", "psilocybin")
+    assert driving.text.startswith("When it is safe to drive after a session is not known")
+    for text in ("Not known.", "Not known [@dolder-2017].", "  unknown "):
+        driving.text = text
+        assert "Say what is not known" in errors_of(driving)["text"][0], text

@@ -869,6 +869,12 @@ class ComparisonCell(models.Model):
                 "Cite the source this rests on, e.g. [@anand-2023], or grade it 'Not known'.",
             )
         errors.update(grade_errors(self.text, self.certainty))
+        if not says_what_is_not_known(CITATION.sub("", self.text)):
+            errors.setdefault(
+                "text",
+                "Say what is not known, e.g. 'No trial has reported how long relief lasts "
+                "beyond week 12.', not just 'Not known'.",
+            )
         if errors:
             raise ValidationError(errors)
 
