@@ -148,9 +148,10 @@ def test_every_frequency_has_its_source():
     assert list(unsourced) == []
 
 
-def test_an_effect_without_a_figure_says_not_known(client):
-    html = client.get("/therapies/lsd/").content.decode()
-    assert "Not known: no figure in our sources" in html
+def test_an_effect_without_a_figure_says_what_is_not_known(client):
+    text = page_text(client, "/therapies/lsd/")
+    said = "How often Not known. How often this happens after LSD given in trials is not known"
+    assert said in text
     assert TherapySideEffect.objects.filter(frequency=Frequency.NOT_MEASURED).exists()
 
 
@@ -292,7 +293,7 @@ def test_a_cell_is_stored_with_its_citations_left_for_the_page_to_number():
     # Saved HTML: the grade and date are drawn, the citation waits for a page's numbers.
     assert "&nbsp;[@anand-2023]" in cell.rendered
     assert "Several large trials or an official document" in cell.rendered
-    assert '<time datetime="2026-11">November 2026</time>' in cell.rendered
+    assert '<time datetime="2026-12">December 2026</time>' in cell.rendered
     # Numbered by a page that lists the source; linked to the sources page by one that does not.
     numbers = {"anand-2023": 1}
     assert '<a href="#source-1" class="cite">[1]</a>' in number_citations(cell.rendered, numbers)
@@ -320,7 +321,7 @@ def test_a_cell_changed_without_signals_is_drawn_for_the_request(client):
     html = client.get("/compare/").content.decode()
     assert 'Updated in bulk&nbsp;<a href="#source-' in html
     cell = html.split("Updated in bulk")[1].split("</td>")[0]
-    assert '<time datetime="2026-11">November 2026</time>' in cell  # its date, drawn too
+    assert '<time datetime="2026-12">December 2026</time>' in cell  # its date, drawn too
 
 
 def test_a_source_changed_without_signals_is_drawn_for_the_request(client):
@@ -332,11 +333,11 @@ def test_a_source_changed_without_signals_is_drawn_for_the_request(client):
 
 
 def test_side_effects_with_no_figure_are_not_presented_as_rare(client):
-    html = client.get("/therapies/ketamine/").content.decode()
-    # Dissociation, dizziness and drowsiness have no frequency in our sources:
-    # they are listed as "how often is not known", not as less common.
+    html = client.get("/therapies/psilocybin/").content.decode()
+    # Dizziness with psilocybin has only a relative risk in our sources: it is
+    # listed as "how often is not known", not as less common.
     heading = html.index("Other side effects (how often is not known)")
-    assert html.index("Dissociation", heading) > heading
+    assert html.index("Dizziness", heading) > heading
 
 
 # The three items of the 2 Dec 2026 clinical read (FACTS.md section 7.1) that
@@ -421,3 +422,126 @@ def test_misleading_lines_of_december_are_corrected(client):
         assert "not quoted here" not in text, path
     safety = page_text(client, "/articles/safety-and-side-effects/")
     assert "most people cope well" not in safety
+
+
+# Side effects from the source that has the figures (FACTS.md 7.2, 7.5, 7.6).
+
+
+def side_effect_card(html, name):
+    """The side-effect card on a therapy page whose heading is `name`, as text."""
+    cards = re.findall(r'<details class="effect.*?</details>', html, re.S)
+    (card,) = [c for c in cards if f'<span class="effect__name">{escape(name)}</span>' in c]
+    return " ".join(TAGS.sub(" ", card).split())
+
+
+@pytest.mark.parametrize(
+    "name, figure",
+    [
+        ("Dissociation (feeling detached)", "41 in 100 people on esketamine felt detached"),
+        ("Dizziness", "29 in 100 people on esketamine felt dizzy"),
+        ("Nausea", "28 in 100 people on esketamine felt sick"),
+        ("Drowsiness and sedation", "49 to 61 in 100 had some sedation"),
+        ("Raised blood pressure", "10 in 100 people on esketamine"),
+        ("Headache", "20 in 100 people on esketamine had a headache"),
+        ("Anxiety and fear", "13 in 100 people on esketamine felt anxious"),
+    ],
+)
+def test_esketamine_side_effects_show_the_labels_figures(client, name, figure):
+    card = side_effect_card(client.get("/therapies/ketamine/").content.decode(), name)
+    assert figure in card
+    assert "Not known" not in card
+    # The ketamine page covers IV ketamine too: the figures say where they come from.
+    assert "IV ketamine may differ: these figures come from esketamine nasal spray" in card
+    assert "Source: Janssen" in card
+
+
+def test_the_labels_figures_are_very_common_where_they_are():
+    for slug in ("dissociation", "dizziness", "nausea", "drowsiness", "headache", "anxiety-fear"):
+        entry = TherapySideEffect.objects.get(therapy__slug="ketamine", side_effect__slug=slug)
+        assert entry.frequency == Frequency.VERY_COMMON, slug
+        assert entry.source_location, slug
+
+
+def test_psilocybin_side_effects_show_the_trials_own_groups(client):
+    html = client.get("/therapies/psilocybin/").content.decode()
+    assert "66 in 100 people on psilocybin had a headache" in side_effect_card(html, "Headache")
+    assert "48 in 100 people on psilocybin felt sick" in side_effect_card(html, "Nausea")
+    assert "44 in 100" in side_effect_card(html, "Visual changes")
+    # A review's relative risks stay relative: no "X in 100" made from them.
+    dizziness = side_effect_card(html, "Dizziness")
+    assert "about 6 times as likely" in dizziness and "in 100 is not known" in dizziness
+    assert "rarely seen in clinical settings" not in html
+
+
+def test_lsd_side_effects_give_what_the_trials_measured(client):
+    html = client.get("/therapies/lsd/").content.decode()
+    anxiety = side_effect_card(html, "Anxiety and fear")
+    assert "8 had mild, short-lived unwanted effects" in anxiety
+    assert "1 had a serious episode of acute anxiety" in anxiety
+    assert "Source: Holze" in anxiety
+    pressure = side_effect_card(html, "Raised blood pressure")
+    assert "blood pressure and heart rate was measured" in pressure
+    assert "Source: Dolder" in pressure
+    assert "rarely seen in clinical settings" not in html
+
+
+def side_effect_cells(html):
+    """{side effect name: [cell text per column]} from the comparison's side-effect table."""
+    section = html[html.index('id="side-effects-heading"') :]
+    table = section[: section.index("</table>")]
+    rows = {}
+    for name, cells in re.findall(r'<th scope="row">(.*?)</th>(.*?)</tr>', table, re.S):
+        texts = re.findall(r"<td[^>]*>(.*?)</td>", cells, re.S)
+        rows[name] = [" ".join(TAGS.sub(" ", t).split()) for t in texts]
+    return rows
+
+
+@pytest.mark.parametrize(
+    "effect, column",
+    [
+        ("Anxiety and fear", 0),
+        ("Headache", 0),
+        ("Blurred vision", 0),
+        ("Suicidal thoughts or behaviour", 0),
+        ("Visual changes", 1),
+        ("Raised blood pressure", 2),
+        ("Anxiety and fear", 2),
+    ],
+)
+def test_the_comparison_never_says_not_reported_where_a_source_lists_it(client, effect, column):
+    rows = side_effect_cells(client.get("/compare/").content.decode())
+    assert "Not reported" not in rows[escape(effect)][column]
+
+
+# One set of words for the size of an effect (FACTS.md 7.2), in the comparison.
+
+
+def comparison_cell_text(client, row_slug):
+    """{therapy slug: the cell's text as the comparison page shows it} for one row."""
+    html = client.get("/compare/").content.decode()
+    cells = ComparisonCell.objects.filter(row__slug=row_slug).select_related("therapy", "row")
+    shown = {}
+    for cell in cells:
+        start = escape(cell.text.split(" [@")[0])
+        assert start in html, cell
+        tail = html[html.index(start) :].split("</td>")[0]
+        shown[cell.therapy.slug] = " ".join(TAGS.sub(" ", tail).split())
+    return shown
+
+
+def test_effects_of_the_same_size_get_the_same_words(client):
+    evidence = comparison_cell_text(client, "evidence")
+    # Esketamine's 3.8-3.9 points (ASPIRE) and psilocybin's 3.6-3.8 are both "modest".
+    assert "3.8 and 3.9 points" in evidence["ketamine"]
+    assert "3.6 and 3.8 points" in evidence["psilocybin"]
+    for slug in ("ketamine", "psilocybin"):
+        assert "clear in statistics" in evidence[slug] and "modest for patients" in evidence[slug]
+
+
+def test_every_evidence_cell_says_blinding_and_funding(client):
+    evidence = comparison_cell_text(client, "evidence")
+    for slug, text in evidence.items():
+        assert "hard to blind" in text, slug
+        assert "funded by the maker" in text, slug
+    assert "large" not in evidence["lsd"]  # Emerge had 149 people
+    assert "As of December 2026" in evidence["lsd"]

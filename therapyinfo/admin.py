@@ -591,7 +591,9 @@ class TherapySideEffectInline(RowInline, admin.StackedInline):
     autocomplete_fields = ["side_effect", "source"]
     fields = [
         ("side_effect", "frequency", "severity"),
-        ("how_long", "source"),
+        "how_often",
+        ("source", "source_location"),
+        "how_long",
         "what_helps",
         "when_to_get_help",
     ]

@@ -121,7 +121,7 @@ def side_effect_table(therapy_ids):
     entries = query(
         f"""
         SELECT s.id, s.name, s.summary, e.therapy_id, e.frequency, e.severity,
-               e.how_long, e.what_helps, e.when_to_get_help
+               e.how_often, e.how_long, e.what_helps, e.when_to_get_help
         FROM therapyinfo_therapysideeffect e
         JOIN therapyinfo_sideeffect s ON s.id = e.side_effect_id
         WHERE e.therapy_id IN ({placeholders(therapy_ids)})

@@ -625,7 +625,7 @@ class Frequency(models.TextChoices):
     COMMON = "common", "Common (up to 1 in 10)"
     UNCOMMON = "uncommon", "Less common"
     RARE = "rare", "Rare"
-    NOT_MEASURED = "not-measured", "Not known: no figure in our sources"
+    NOT_MEASURED = "not-measured", "Not known"
 
 
 class Severity(models.TextChoices):
@@ -660,6 +660,19 @@ class SideEffect(SlugNaturalKey, models.Model):
         return f"{therapy.get_absolute_url()}#side-effects" if therapy else None
 
 
+# Sources that print their figures in a table or a section a reviewer can point
+# to: a published trial's tables and an official label. Company announcements
+# and news reports may give figures, but not a checkable table of them.
+FIGURE_SOURCE_KINDS = (SourceKind.STUDY, SourceKind.OFFICIAL)
+BARE_NOT_KNOWN = re.compile(r"[\W_]*(?:not known|unknown|no figure|not reported)[\W_]*", re.I)
+
+
+def says_what_is_not_known(text):
+    """Whether a "not known" text says what is not known, rather than only
+    "Not known" (or nothing)."""
+    return bool(text.strip()) and not BARE_NOT_KNOWN.fullmatch(text)
+
+
 class TherapySideEffectManager(models.Manager):
     def get_by_natural_key(self, therapy_slug, side_effect_slug):
         return self.get(therapy__slug=therapy_slug, side_effect__slug=side_effect_slug)
@@ -674,13 +687,34 @@ class TherapySideEffect(models.Model):
     )
     frequency = models.CharField(max_length=12, choices=Frequency)
     severity = models.CharField(max_length=10, choices=Severity)
+    how_often = models.CharField(
+        "how often, in words",
+        max_length=400,
+        blank=True,
+        help_text="The figure as the source gives it, in plain words, e.g. '41 in 100 "
+        "people on esketamine, 9 in 100 on a placebo spray, over 4 weeks'. If no source "
+        "gives one, say exactly what is not known, e.g. 'No trial has reported how often "
+        "this happens with LSD.'",
+    )
     how_long = models.CharField(
         max_length=200, help_text="How long it usually lasts, e.g. 'Gone within 2 hours'."
     )
     what_helps = models.TextField(blank=True)
     when_to_get_help = models.TextField(blank=True)
     source = models.ForeignKey(
-        Source, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Source,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Where the frequency comes from. Leave empty only when no source gives one.",
+    )
+    source_location = models.CharField(
+        "where in the source",
+        max_length=100,
+        blank=True,
+        help_text="Where in the source the figure is, so a reviewer can check it, e.g. "
+        "'Table 2' or 'Warnings 5.1'. Leave empty when the source gives no figure.",
     )
 
     objects = TherapySideEffectManager()
@@ -704,6 +738,7 @@ class TherapySideEffect(models.Model):
     def clean(self):
         super().clean()
         texts = {
+            "how_often": self.how_often,
             "how_long": self.how_long,
             "what_helps": self.what_helps,
             "when_to_get_help": self.when_to_get_help,
@@ -711,13 +746,42 @@ class TherapySideEffect(models.Model):
         # The row's source stands beside its text on the page, so it cites it.
         errors = {} if self.source_id else figure_errors(**texts)
         errors.update(citation_errors(**texts))
-        if self.frequency != Frequency.NOT_MEASURED and not self.source_id:
+        errors.update(self.frequency_errors())
+        if errors:
+            raise ValidationError(errors)
+
+    def frequency_errors(self):
+        """{field: message} for the rules on "Not known" (docs/side-effects-and-grades.md):
+        a frequency needs its source; "Not known" is refused where the row's own
+        label or trial table has the figure, and must say what is not known."""
+        errors = {}
+        not_known = self.frequency == Frequency.NOT_MEASURED
+        if not not_known and not self.source_id:
             errors["source"] = (
                 "A frequency needs the source it comes from. Choose 'Not known' "
                 "if no source gives one."
             )
-        if errors:
-            raise ValidationError(errors)
+        source = self.source if self.source_id else None
+        if (
+            not_known
+            and source is not None
+            and source.kind in FIGURE_SOURCE_KINDS
+            and self.source_location.strip()
+        ):
+            errors["frequency"] = (
+                f"'Not known' is not allowed here: this row's source ({source}, a "
+                f"{source.get_kind_display().lower()}) has the figure at "
+                f"'{self.source_location.strip()}'. Choose the frequency it gives, or clear "
+                "'where in the source' if the source really gives no figure."
+            )
+        if not_known and not says_what_is_not_known(self.how_often):
+            errors["how_often"] = (
+                "Say what is not known, e.g. 'No trial has reported how often this "
+                "happens with LSD.', not just 'Not known'."
+            )
+        elif not self.how_often.strip():
+            errors["how_often"] = "Give the figure in plain words, as the source gives it."
+        return errors
 
     def natural_key(self):
         return self.therapy.natural_key() + self.side_effect.natural_key()
@@ -801,6 +865,63 @@ class Certainty(models.TextChoices):
     NOT_KNOWN = "not-known", "Not known"
 
 
+# The scale from least to most sure, and the highest grade each kind of source
+# allows: company data or a news report cannot be "several large trials", and
+# a cell resting on them alone is "company data only".
+CERTAINTY_ORDER = [
+    Certainty.NOT_KNOWN,
+    Certainty.LIMITED,
+    Certainty.FEW_TRIALS,
+    Certainty.SEVERAL_TRIALS,
+]
+UNREVIEWED_KINDS = (SourceKind.COMPANY, SourceKind.NEWS)
+HIGHEST_GRADE_BESIDE_UNREVIEWED = Certainty.FEW_TRIALS
+HIGHEST_GRADE_UNREVIEWED_ONLY = Certainty.LIMITED
+# A cell that says something is not known is at most "one or two trials"; one
+# whose answer is "Not known" is graded "Not known".
+HIGHEST_GRADE_WHEN_PARTLY_NOT_KNOWN = Certainty.FEW_TRIALS
+SAYS_NOT_KNOWN = re.compile(r"\bnot known\b", re.IGNORECASE)
+ANSWER_NOT_KNOWN = re.compile(r"\W*not known\b", re.IGNORECASE)
+
+
+def grade_errors(text, certainty):
+    """{"certainty": message} when `certainty` is higher than the weakest kind of
+    source the text cites allows, or than a "not known" answer allows (the rule
+    is explained in docs/side-effects-and-grades.md)."""
+    if certainty not in CERTAINTY_ORDER or certainty == Certainty.NOT_KNOWN:
+        return {}
+    text = text or ""
+    label = Certainty(certainty).label
+    if ANSWER_NOT_KNOWN.match(text):
+        return {
+            "certainty": f"This cell's answer is 'Not known', so it cannot be graded "
+            f"'{label}'. Grade it 'Not known'."
+        }
+    limits = []  # (highest grade allowed, why)
+    if SAYS_NOT_KNOWN.search(text):
+        limits.append((HIGHEST_GRADE_WHEN_PARTLY_NOT_KNOWN, "it says something is not known"))
+    cited = list(dict.fromkeys(CITATION.findall(text)))
+    kinds = dict(Source.objects.filter(slug__in=cited).values_list("slug", "kind"))
+    unreviewed = [slug for slug in cited if kinds.get(slug) in UNREVIEWED_KINDS]
+    if unreviewed:
+        names = ", ".join(
+            f"{slug} ({SourceKind(kinds[slug]).label.lower()})" for slug in unreviewed
+        )
+        if len(unreviewed) == len(cited):
+            limits.append((HIGHEST_GRADE_UNREVIEWED_ONLY, f"it rests only on {names}"))
+        else:
+            limits.append((HIGHEST_GRADE_BESIDE_UNREVIEWED, f"it rests partly on {names}"))
+    if not limits:
+        return {}
+    limit, why = min(limits, key=lambda item: CERTAINTY_ORDER.index(item[0]))
+    if CERTAINTY_ORDER.index(certainty) <= CERTAINTY_ORDER.index(limit):
+        return {}
+    return {
+        "certainty": f"Graded '{label}', but {why}: the highest grade that allows is "
+        f"'{Certainty(limit).label}'. Lower the grade, or cite a stronger source."
+    }
+
+
 class ComparisonCell(models.Model):
     row = models.ForeignKey(ComparisonRow, on_delete=models.CASCADE, related_name="cells")
     therapy = models.ForeignKey(Therapy, on_delete=models.PROTECT, related_name="+")
@@ -812,7 +933,10 @@ class ComparisonCell(models.Model):
         max_length=10,
         choices=Certainty,
         default=Certainty.NOT_KNOWN,
-        help_text="How sure the evidence is, on the scale explained on the page.",
+        help_text="How sure the evidence is, on the scale explained on the page. Company "
+        "data or news reports allow at most 'One or two trials', and only 'Small studies or "
+        "company data only' when the cell cites nothing else; a cell that says something is "
+        "not known allows at most 'One or two trials'; a 'Not known' answer is 'Not known'.",
     )
     as_of = models.DateField(
         "as of",
@@ -843,6 +967,13 @@ class ComparisonCell(models.Model):
             errors.setdefault(
                 "text",
                 "Cite the source this rests on, e.g. [@anand-2023], or grade it 'Not known'.",
+            )
+        errors.update(grade_errors(self.text, self.certainty))
+        if not says_what_is_not_known(CITATION.sub("", self.text)):
+            errors.setdefault(
+                "text",
+                "Say what is not known, e.g. 'No trial has reported how long relief lasts "
+                "beyond week 12.', not just 'Not known'.",
             )
         if errors:
             raise ValidationError(errors)

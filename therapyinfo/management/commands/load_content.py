@@ -297,11 +297,18 @@ def load_record(path, number, record, plan=None):
 
 
 def describe(fields):
-    """A human handle for a record: its slug, anchor or term."""
+    """A human handle for a record: its slug, anchor or term, or else the natural
+    keys it is made of (a side-effect row's therapy and side effect, a cell's row
+    and therapy)."""
     for key in ("slug", "anchor", "term", "name"):
         if fields.get(key):
             return repr(fields[key])
-    return ""
+    keys = [
+        "/".join(value)
+        for value in fields.values()
+        if isinstance(value, list) and value and all(isinstance(part, str) for part in value)
+    ]
+    return " ".join(repr(key) for key in keys)
 
 
 def find_bad_field(model, fields):
