@@ -7,20 +7,10 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('therapyinfo', '0008_frontdoor_reviewers_lift_lockouts'),
+        ('therapyinfo', '0010_history_drop_simple_history'),
     ]
 
     operations = [
-        migrations.AddField(
-            model_name='historicaltherapysideeffect',
-            name='how_often',
-            field=models.CharField(blank=True, help_text="The figure as the source gives it, in plain words, e.g. '41 in 100 people on esketamine, 9 in 100 on a placebo spray, over 4 weeks'. If no source gives one, say exactly what is not known, e.g. 'No trial has reported how often this happens with LSD.'", max_length=400, verbose_name='how often, in words'),
-        ),
-        migrations.AddField(
-            model_name='historicaltherapysideeffect',
-            name='source_location',
-            field=models.CharField(blank=True, help_text="Where in the source the figure is, so a reviewer can check it, e.g. 'Table 2' or 'Warnings 5.1'. Leave empty when the source gives no figure.", max_length=100, verbose_name='where in the source'),
-        ),
         migrations.AddField(
             model_name='therapysideeffect',
             name='how_often',
@@ -35,21 +25,6 @@ class Migration(migrations.Migration):
             model_name='comparisoncell',
             name='certainty',
             field=models.CharField(choices=[('several', 'Several large trials or an official document'), ('few', 'One or two trials'), ('limited', 'Small studies or company data only'), ('not-known', 'Not known')], default='not-known', help_text="How sure the evidence is, on the scale explained on the page. Company data or news reports allow at most 'One or two trials', and only 'Small studies or company data only' when the cell cites nothing else; a cell that says something is not known allows at most 'One or two trials'; a 'Not known' answer is 'Not known'.", max_length=10),
-        ),
-        migrations.AlterField(
-            model_name='historicalcomparisoncell',
-            name='certainty',
-            field=models.CharField(choices=[('several', 'Several large trials or an official document'), ('few', 'One or two trials'), ('limited', 'Small studies or company data only'), ('not-known', 'Not known')], default='not-known', help_text="How sure the evidence is, on the scale explained on the page. Company data or news reports allow at most 'One or two trials', and only 'Small studies or company data only' when the cell cites nothing else; a cell that says something is not known allows at most 'One or two trials'; a 'Not known' answer is 'Not known'.", max_length=10),
-        ),
-        migrations.AlterField(
-            model_name='historicaltherapysideeffect',
-            name='frequency',
-            field=models.CharField(choices=[('very-common', 'Very common (more than 1 in 10)'), ('common', 'Common (up to 1 in 10)'), ('uncommon', 'Less common'), ('rare', 'Rare'), ('not-measured', 'Not known')], max_length=12),
-        ),
-        migrations.AlterField(
-            model_name='historicaltherapysideeffect',
-            name='source',
-            field=models.ForeignKey(blank=True, db_constraint=False, help_text='Where the frequency comes from. Leave empty only when no source gives one.', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='therapyinfo.source'),
         ),
         migrations.AlterField(
             model_name='therapysideeffect',
