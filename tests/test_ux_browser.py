@@ -55,7 +55,7 @@ def site(live_server, settings):
 
 def pages_to_check():
     therapy = Therapy.objects.get(slug="ketamine").get_absolute_url()
-    return ["/", "/updates/", therapy, "/compare/"]
+    return ["/", "/therapies/", "/updates/", therapy, "/compare/"]
 
 
 def test_the_footer_crisis_block_fits_one_phone_screen_with_every_number_a_tap_link(browser, site):
@@ -116,4 +116,27 @@ def test_no_sideways_scrolling(browser, site, width):
             "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
         )
         assert scroll <= client, f"{path} at {width} px: {scroll} > {client}"
+    page.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_menu_links_to_every_guide_and_the_guides_page_lists_them(browser, site, width):
+    page = browser.new_page(viewport={"width": width, "height": 800})
+    page.goto(site + "/")
+    menu = page.get_by_role("navigation", name="Main")
+    therapies = list(Therapy.objects.published())
+    for therapy in therapies:
+        link = menu.get_by_role("link", name=therapy.short_name, exact=True)
+        assert link.is_visible(), (width, therapy.short_name)
+        assert link.get_attribute("href") == therapy.get_absolute_url()
+    # Two taps from home: the menu, then the guide.
+    menu.get_by_role("link", name="Treatment guides").click()
+    page.wait_for_url("**/therapies/")
+    assert page.locator("h1").inner_text() == "Treatment guides"
+    listed = page.locator("main .card__title a").all_inner_texts()
+    assert listed == [therapy.name for therapy in therapies]
+    for therapy in therapies:
+        assert page.locator("main").get_by_text(therapy.summary).is_visible()
+    page.locator("main").get_by_role("link", name=therapies[0].name).click()
+    page.wait_for_url(f"**{therapies[0].get_absolute_url()}")
     page.close()

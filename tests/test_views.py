@@ -23,7 +23,8 @@ pytestmark = pytest.mark.django_db
 
 
 def public_urls():
-    urls = ["/", "/articles/", "/compare/", "/glossary/", "/sources/", "/about/", "/updates/"]
+    urls = ["/", "/therapies/", "/articles/", "/compare/", "/glossary/", "/sources/", "/about/"]
+    urls += ["/updates/"]
     urls += [t.get_absolute_url() for t in Therapy.objects.published()]
     urls += [a.get_absolute_url() for a in Article.objects.published()]
     urls += [c.get_absolute_url() for c in Comparison.objects.published()]

@@ -12,7 +12,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.syndication.views import Feed
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Prefetch
+from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.http import HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.template import loader
@@ -107,6 +107,13 @@ def article_detail(request, slug):
 
 
 @require_safe
+def therapy_list(request):
+    return render(
+        request, "therapyinfo/therapy_list.html", {"therapies": Therapy.objects.published()}
+    )
+
+
+@require_safe
 def therapy_detail(request, slug):
     therapy = get_object_or_404(
         Therapy.objects.visible_to(viewer(request)).prefetch_related(
@@ -116,7 +123,20 @@ def therapy_detail(request, slug):
                 "side_effects",
                 queryset=TherapySideEffect.objects.select_related("side_effect", "source"),
             ),
-            Prefetch("articles", queryset=Article.objects.published()),
+            # How many therapies each article covers: one that covers only this
+            # one is its background reading, and the page says so at the top.
+            # (A subquery: the prefetch's own join would count this therapy only.)
+            Prefetch(
+                "articles",
+                queryset=Article.objects.published().annotate(
+                    therapy_count=Subquery(
+                        Article.therapies.through.objects.filter(article=OuterRef("pk"))
+                        .values("article")
+                        .annotate(count=Count("pk"))
+                        .values("count")
+                    )
+                ),
+            ),
             Prefetch("comparisons", queryset=Comparison.objects.published()),
         ),
         slug=slug,
