@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 
 from therapyinfo.cache import version_clock
-from therapyinfo.context_processors import all_crisis_resources
+from therapyinfo.context_processors import all_crisis_resources, menu_therapies
 from therapyinfo.models import Status, Therapy
 from therapyinfo.templatetags.content import site_glossary_index
 from therapyinfo.templatetags.page_meta import published_changes
@@ -35,7 +35,8 @@ def forget_content_version():
     it, as a new process would start: a rolled-back test can leave a version
     behind that the database never kept."""
     version_clock.local.__dict__.clear()
-    for memo in (all_crisis_resources, site_glossary_index, published_changes, kept_comparisons):
+    memos = (all_crisis_resources, menu_therapies, site_glossary_index, published_changes)
+    for memo in (*memos, kept_comparisons):
         memo.memo = (None, None)
 
 

@@ -48,7 +48,8 @@ def site(live_server, settings):
 
 
 def public_paths():
-    paths = ["/", "/articles/", "/compare/", "/glossary/", "/sources/", "/about/", "/updates/"]
+    paths = ["/", "/therapies/", "/articles/", "/compare/", "/glossary/", "/sources/", "/about/"]
+    paths += ["/updates/"]
     paths += ["/compare/?therapies=ketamine,psilocybin"]
     for model in (Therapy, Article, Comparison):
         paths += [record.get_absolute_url() for record in model.objects.published()]

@@ -1,5 +1,5 @@
-"""Patterns from health sites: the "Get help now" box near the top of pages that
-talk about suicide or crisis, and the footer box on every page."""
+"""Patterns from health sites: a short note near the top of pages that talk
+about suicide or crisis, linking to the footer's crisis lines on every page."""
 
 import re
 
@@ -12,20 +12,24 @@ pytestmark = pytest.mark.django_db
 
 
 def top_box(html):
-    match = re.search(r'<section class="urgent urgent--top" id="help-now".*?</section>', html, re.S)
+    match = re.search(r'<aside class="help-note" id="help-now".*?</aside>', html, re.S)
     return match[0] if match else None
 
 
-def test_pages_that_mention_suicide_show_the_help_box_before_the_content(client):
+def test_pages_that_mention_suicide_show_a_short_note_before_the_content(client):
     html = client.get("/therapies/ketamine/").content.decode()
-    box = top_box(html)
-    assert box and "Get help now" in box
-    for resource in CrisisResource.objects.all():
-        assert escape(resource.name) in box
+    note = top_box(html)
+    assert note and "Thinking about suicide?" in note
+    # One line that leads to the crisis lines, not a second list of them.
+    assert 'href="#get-help"' in note
+    assert "tel:" not in note and len(re.sub(r"<[^>]+>", "", note).split()) < 20
     # Near the top: before the contents list and the first section.
     assert html.index('id="help-now"') < html.index('class="contents"')
-    # The footer box is still there too, under its own id.
+    # The footer box lists every line, once.
     assert html.count('id="get-help"') == 1
+    footer = html.split('id="get-help"')[1]
+    for resource in CrisisResource.objects.all():
+        assert escape(resource.name) in footer
 
 
 def test_pages_that_do_not_mention_it_keep_the_box_in_the_footer_only(client):

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 def public_paths():
     paths = ["/", "/compare/", "/compare/?therapies=lsd,ketamine", "/glossary/", "/sources/"]
-    paths += ["/about/", "/updates/", "/articles/"]
+    paths += ["/about/", "/updates/", "/articles/", "/therapies/"]
     paths += ["/no-such-page/", "/compare/?therapies=nonsense"]
     for model in (Therapy, Article, Comparison):
         paths += [record.get_absolute_url() for record in model.objects.published()]

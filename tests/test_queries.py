@@ -38,6 +38,7 @@ PAGES = [
     "/compare/",
     "/compare/ketamine-vs-psychedelics/",
     "/compare/?therapies=lsd,ketamine",
+    "/therapies/",
     "/therapies/ketamine/",
     "/articles/",
     "/articles/ketamine-infusion-therapy/",

@@ -23,7 +23,8 @@ pytestmark = pytest.mark.django_db
 
 
 def public_urls():
-    urls = ["/", "/articles/", "/compare/", "/glossary/", "/sources/", "/about/", "/updates/"]
+    urls = ["/", "/therapies/", "/articles/", "/compare/", "/glossary/", "/sources/", "/about/"]
+    urls += ["/updates/"]
     urls += [t.get_absolute_url() for t in Therapy.objects.published()]
     urls += [a.get_absolute_url() for a in Article.objects.published()]
     urls += [c.get_absolute_url() for c in Comparison.objects.published()]
@@ -262,17 +263,19 @@ def test_about_has_the_disclaimer(client):
 
 def test_about_says_who_publishes_funds_reviews_and_how_to_contact(client, settings):
     settings.REVIEW_INTERVAL_MONTHS = 12
+    settings.SITE_PUBLISHER = settings.SITE_CONTACT_EMAIL = ""
     html = client.get("/about/").content.decode()
     headings = re.findall(r"<h2 id=\"[\w-]+\">([^<]+)</h2>", html)
     for heading in ("Who publishes it", "How it is funded", "Who writes and reviews it",
                     "How to contact us"):  # fmt: skip
         assert heading in headings
-    assert "The Therapy Info project writes and publishes this site." in html
+    assert "It is a website, not a clinic." in html
     assert "This site has no funding on record." in html
     assert "A clinical reviewer then checks each page against its sources." in html
     assert "at least every 12 months" in html
-    # No made-up address: the page says plainly that there is none yet.
-    assert "We do not have a public contact address yet" in html
+    # Nothing made up while unset (tests/test_trust.py sets them): it says so plainly.
+    assert "The publisher's name has not been set." in html
+    assert "The contact address has not been set" in html
     assert "mailto:" not in html and "@" not in html.split("<main")[1].split("</main>")[0]
 
 

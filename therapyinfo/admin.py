@@ -246,7 +246,7 @@ class ContentAdmin(EditorialAdminMixin, admin.ModelAdmin):
                 request,
                 f"“{obj}” is saved for review. It will appear once a clinical reviewer "
                 "publishes it.",
-                messages.WARNING,
+                messages.SUCCESS,
             )
             return HttpResponseRedirect(reverse("admin:index"))
         return super().response_add(request, obj, post_url_continue)
@@ -279,7 +279,7 @@ class ContentAdmin(EditorialAdminMixin, admin.ModelAdmin):
                     request,
                     "Saved for review. The public keeps seeing the published version until "
                     "a clinical reviewer publishes your changes.",
-                    messages.WARNING,
+                    messages.SUCCESS,
                 )
             return HttpResponseRedirect(request.path)
         return super().response_change(request, obj)
@@ -304,6 +304,11 @@ class ContentAdmin(EditorialAdminMixin, admin.ModelAdmin):
                 )
                 .select_related("reviewer")
                 .first()
+            )
+            # An editor's save of what the public sees asks for a review: say so
+            # on the button (admin/therapyinfo/submit_line.html).
+            extra["submits_for_review"] = revisions.is_live(obj) and not revisions.can_publish(
+                request.user, obj
             )
             extra["published_revisions"] = revisions.Revision.objects.filter(
                 content_type=ct, object_id=obj.pk, status=revisions.RevisionStatus.PUBLISHED

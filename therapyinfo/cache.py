@@ -42,7 +42,7 @@ VERSION_TTL = 1.0
 # URL names (therapyinfo/urls.py) whose 200s are the same for every anonymous
 # visitor. deploy/nginx.conf lists the same paths; only they are cached there.
 PUBLIC_PAGES = frozenset(
-    {"home", "articles", "article", "therapy", "compare", "comparison"}
+    {"home", "articles", "article", "therapies", "therapy", "compare", "comparison"}
     | {"glossary", "sources", "about", "updates", "updates-feed", "sitemap", "robots"}
 )
 

@@ -328,6 +328,13 @@ class CrisisResource(SlugNaturalKey, models.Model):
         # Listed in every page's footer; the About page is where it stands for itself.
         return f"{reverse('about')}#get-help"
 
+    @property
+    def is_emergency(self):
+        """An emergency number (911, 999, 112, 000), listed on one line with the
+        others in the footer. The admin makes the slug from the name, so these
+        are the records named "Emergency services (...)"."""
+        return self.slug.startswith("emergency")
+
     def clean(self):
         super().clean()
         if not (self.phone or self.text or self.url):

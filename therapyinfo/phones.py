@@ -11,6 +11,7 @@ import phonenumbers
 REGION_COUNTRIES = {
     "United States": ["US"],
     "United Kingdom": ["GB"],
+    "England": ["GB"],
     "UK and Ireland": ["GB", "IE"],
     "Ireland": ["IE"],
     "Canada": ["CA"],

@@ -8,7 +8,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.validators import validate_email
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -242,3 +243,23 @@ CONTENT_FIXTURES = [
     "articles",
 ]
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
+
+# Who stands behind the site: shown on About and in each page's schema.org
+# data. Never invented: when one is unset, About says plainly that it is missing.
+SITE_NAME = "Therapy Info"
+SITE_PUBLISHER = env.str("SITE_PUBLISHER", default="").strip()
+SITE_CONTACT_EMAIL = env.str("SITE_CONTACT_EMAIL", default="").strip()
+if SITE_CONTACT_EMAIL:
+    try:
+        validate_email(SITE_CONTACT_EMAIL)
+    except ValidationError:
+        raise ImproperlyConfigured(
+            f"SITE_CONTACT_EMAIL must be an email address, not {SITE_CONTACT_EMAIL!r}."
+        ) from None
+# The clinical reviewers' roles and qualifications (not names), free text,
+# one per reviewer separated by semicolons.
+SITE_REVIEWERS = [
+    reviewer.strip()
+    for reviewer in env.str("SITE_REVIEWERS", default="").split(";")
+    if reviewer.strip()
+]

@@ -17,9 +17,14 @@ class ReviewedSitemap(Sitemap):
         return item.last_reviewed
 
 
+# URL names of the pages that are not one record's page.
+STATIC_PAGES = ["home", "therapies", "compare", "articles", "glossary", "sources", "about"]
+STATIC_PAGES += ["updates"]
+
+
 class StaticPagesSitemap(Sitemap):
     def items(self):
-        return ["home", "articles", "glossary", "sources", "about"]
+        return STATIC_PAGES
 
     def location(self, item):
         return reverse(item)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("articles/", views.article_list, name="articles"),
     path("articles/<slug:slug>/", views.article_detail, name="article"),
+    path("therapies/", views.therapy_list, name="therapies"),
     path("therapies/<slug:slug>/", views.therapy_detail, name="therapy"),
     path("compare/", views.comparison_detail, name="compare"),
     path("compare/<slug:slug>/", views.comparison_detail, name="comparison"),

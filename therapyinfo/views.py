@@ -12,7 +12,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.syndication.views import Feed
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Prefetch
+from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.http import HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.template import loader
@@ -107,6 +107,13 @@ def article_detail(request, slug):
 
 
 @require_safe
+def therapy_list(request):
+    return render(
+        request, "therapyinfo/therapy_list.html", {"therapies": Therapy.objects.published()}
+    )
+
+
+@require_safe
 def therapy_detail(request, slug):
     therapy = get_object_or_404(
         Therapy.objects.visible_to(viewer(request)).prefetch_related(
@@ -116,7 +123,20 @@ def therapy_detail(request, slug):
                 "side_effects",
                 queryset=TherapySideEffect.objects.select_related("side_effect", "source"),
             ),
-            Prefetch("articles", queryset=Article.objects.published()),
+            # How many therapies each article covers: one that covers only this
+            # one is its background reading, and the page says so at the top.
+            # (A subquery: the prefetch's own join would count this therapy only.)
+            Prefetch(
+                "articles",
+                queryset=Article.objects.published().annotate(
+                    therapy_count=Subquery(
+                        Article.therapies.through.objects.filter(article=OuterRef("pk"))
+                        .values("article")
+                        .annotate(count=Count("pk"))
+                        .values("count")
+                    )
+                ),
+            ),
             Prefetch("comparisons", queryset=Comparison.objects.published()),
         ),
         slug=slug,
@@ -242,7 +262,12 @@ def about(request):
     return render(
         request,
         "therapyinfo/about.html",
-        {"review_interval_months": settings.REVIEW_INTERVAL_MONTHS},
+        {
+            "review_interval_months": settings.REVIEW_INTERVAL_MONTHS,
+            "publisher": settings.SITE_PUBLISHER,
+            "contact_email": settings.SITE_CONTACT_EMAIL,
+            "reviewers": settings.SITE_REVIEWERS,
+        },
     )
 
 
@@ -330,17 +355,32 @@ def updates(request):
 
 
 class UpdatesFeed(Feed):
-    """An Atom feed of the same change notes as /updates/."""
+    """An Atom feed of the same change notes as /updates/, with the publisher
+    (or, while none is set, the site's name) as its author, as Atom requires."""
 
     feed_type = Atom1Feed
-    title = "Therapy Info: recent updates"
+    title = f"{settings.SITE_NAME}: recent updates"
     subtitle = "Dated notes on every change a clinical reviewer published."
+
+    def get_object(self, request, *args, **kwargs):
+        # The page's absolute address, for the entries' ids: an Atom id must be
+        # a full IRI, the same wherever the feed is read.
+        return request.build_absolute_uri(reverse("updates"))
 
     def link(self):
         return reverse("updates")
 
-    def items(self):
-        return recent_updates()
+    def author_name(self):
+        return settings.SITE_PUBLISHER or settings.SITE_NAME
+
+    def author_email(self):
+        return settings.SITE_CONTACT_EMAIL or None
+
+    def items(self, updates_url):
+        updates = list(recent_updates())
+        for update in updates:
+            update.entry_id = f"{updates_url}#update-{update.pk}"
+        return updates
 
     def item_title(self, item):
         return item.object_repr
@@ -352,7 +392,7 @@ class UpdatesFeed(Feed):
         return item.url or f"{reverse('updates')}#update-{item.pk}"
 
     def item_guid(self, item):
-        return f"{reverse('updates')}#update-{item.pk}"
+        return item.entry_id
 
     item_guid_is_permalink = False
 

@@ -7,6 +7,7 @@ import json
 import re
 
 from django import template
+from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Model
@@ -64,8 +65,12 @@ def medical_webpage(context, name, description):
         "url": canonical_url(context),
         "inLanguage": "en",
         "audience": {"@type": "MedicalAudience", "audienceType": "Patient"},
-        "isPartOf": {"@type": "WebSite", "name": "Therapy Info"},
+        "isPartOf": {"@type": "WebSite", "name": settings.SITE_NAME},
     }
+    if settings.SITE_PUBLISHER:  # never made up: no publisher is named until one is set
+        data["publisher"] = {"@type": "Organization", "name": settings.SITE_PUBLISHER}
+        if settings.SITE_CONTACT_EMAIL:
+            data["publisher"]["email"] = settings.SITE_CONTACT_EMAIL
     if record is not None and getattr(record, "last_reviewed", None):
         data["lastReviewed"] = record.last_reviewed
     if record is not None and (changes := page_changes(record)):
