@@ -1,0 +1,185 @@
+"""Outcomes: how many people in 100 were helped or harmed in one trial (issue 21).
+
+The model refuses figures a patient could be misled by (a rate above 100, a
+missing group, no time point), `load_content` refuses the same in a fixture
+and names the file, record and field, and an editor's change to an outcome on
+a live page waits for a clinical reviewer like any other row of the page."""
+
+import json
+import shutil
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+
+from therapyinfo.models import Outcome, Source, per_100
+from therapyinfo.revisions import Revision, RevisionStatus, can_publish, page_of
+
+from .test_admin import form_data
+
+FIXTURES = Path(settings.FIXTURE_DIRS[0])
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def response_outcome(ketamine):
+    return Outcome.objects.get(therapy=ketamine, slug="transform-2-response")
+
+
+def errors_of(outcome):
+    with pytest.raises(ValidationError) as caught:
+        outcome.full_clean()
+    return caught.value.message_dict
+
+
+def test_the_fixture_outcomes_are_valid_and_the_published_figures_are_the_checked_ones(ketamine):
+    for outcome in Outcome.objects.all():
+        outcome.full_clean()
+    rates = {
+        o.slug: (o.treatment_rate, o.comparator_rate)
+        for o in Outcome.objects.filter(therapy=ketamine)
+    }
+    # FACTS.md 7.6, checked 2 Dec 2026.
+    assert rates["transform-2-response"] == (69, 52)
+    assert rates["transform-2-remission"] == (53, 31)
+    assert rates["elekt-d-response"] == (55, 41)
+    assert rates["murrough-2013-response"] == (64, 28)
+    assert rates["sustain-1-relapse"] == (27, 45)
+    assert rates["label-dissociation"] == (41, 9)
+
+
+def test_a_rate_above_100_is_refused_by_the_form_and_by_the_database(response_outcome):
+    response_outcome.treatment_per_100 = 101
+    assert "treatment_per_100" in errors_of(response_outcome)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        response_outcome.save()
+
+
+def test_a_group_without_a_figure_is_refused(response_outcome):
+    response_outcome.comparator_per_100 = None
+    response_outcome.comparator_events = 12
+    assert "comparator_per_100" in errors_of(response_outcome)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        response_outcome.save()
+
+
+def test_events_and_size_give_the_rate_and_must_agree_with_one_given(response_outcome):
+    response_outcome.treatment_per_100 = None
+    response_outcome.treatment_events, response_outcome.treatment_size = 7, 12
+    response_outcome.full_clean()
+    assert response_outcome.treatment_rate == 58  # 58.3 in 100
+    response_outcome.treatment_per_100 = 60
+    assert "7 of 12 is 58 in 100, not 60" in errors_of(response_outcome)["treatment_per_100"][0]
+    response_outcome.treatment_events = 13
+    assert "treatment_events" in errors_of(response_outcome)
+
+
+def test_rounding_is_to_whole_people_half_up():
+    assert per_100(1, 200) == 1  # 0.5 in 100
+    assert per_100(1, 3) == 33
+    assert per_100(2, 3) == 67
+    assert per_100(0, 5) == 0
+    assert per_100(5, 5) == 100
+
+
+def test_a_missing_time_point_is_refused(response_outcome):
+    response_outcome.time_point = "  "
+    assert "time_point" in errors_of(response_outcome)
+    response_outcome.time_point = ""
+    with pytest.raises(IntegrityError), transaction.atomic():
+        response_outcome.save()
+
+
+def test_company_data_cannot_pass_as_a_peer_reviewed_trial(response_outcome):
+    response_outcome.source = Source.objects.get(slug="compass-2026")
+    assert "evidence_type" in errors_of(response_outcome)
+    response_outcome.evidence_type = "company"
+    response_outcome.full_clean()
+
+
+def test_maker_funding_names_the_maker(response_outcome):
+    response_outcome.funder = ""
+    assert "funder" in errors_of(response_outcome)
+
+
+# load_content ------------------------------------------------------------------
+
+
+def broken_copy(tmp_path, change):
+    target = tmp_path / "fixtures"
+    shutil.copytree(FIXTURES, target)
+    path = target / "outcomes.json"
+    records = json.loads(path.read_text())
+    change(records[0]["fields"])
+    path.write_text(json.dumps(records, indent=2))
+    return target
+
+
+BROKEN = {
+    "rate above 100": (
+        lambda f: f.update(treatment_per_100=140),
+        ["field 'treatment_per_100'", "between 0 and 100"],
+    ),
+    "missing group": (
+        lambda f: f.update(comparator_per_100=None),
+        ["field 'comparator_per_100'", "number in 100"],
+    ),
+    "unlisted source": (
+        lambda f: f.update(source=["no-such-paper-2099"]),
+        ["field 'source'", "no-such-paper-2099", "does not exist"],
+    ),
+    "missing time point": (
+        lambda f: f.update(time_point=""),
+        ["field 'time_point'"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BROKEN)
+def test_load_content_refuses_a_bad_outcome_naming_file_record_and_field(tmp_path, case):
+    change, phrases = BROKEN[case]
+    before = list(Outcome.objects.values_list("slug", "treatment_per_100", "comparator_per_100"))
+    folder = broken_copy(tmp_path, change)
+    with pytest.raises(CommandError) as caught:
+        call_command("load_content", fixtures_dir=folder, force=True, stdout=StringIO())
+    message = str(caught.value)
+    assert "outcomes.json, record 1" in message
+    for phrase in phrases:
+        assert phrase in message
+    after = list(Outcome.objects.values_list("slug", "treatment_per_100", "comparator_per_100"))
+    assert after == before
+
+
+# Editorial review ----------------------------------------------------------------
+
+
+def test_an_outcome_is_a_row_of_its_therapy_page_and_only_a_reviewer_publishes_it(
+    response_outcome, editor, reviewer
+):
+    assert page_of(response_outcome) == response_outcome.therapy
+    assert not can_publish(editor, response_outcome)
+    assert can_publish(reviewer, response_outcome)
+
+
+def test_an_editors_change_to_a_live_outcome_waits_for_review(client, editor, response_outcome):
+    url = reverse("admin:therapyinfo_outcome_change", args=[response_outcome.pk])
+    client.force_login(editor)
+    data = form_data(client.get(url))
+    data["treatment_per_100"] = "70"
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    response_outcome.refresh_from_db()
+    assert response_outcome.treatment_per_100 == 69
+    assert Revision.objects.filter(status=RevisionStatus.PENDING).count() == 1
+
+
+def test_the_therapy_edit_screen_has_the_outcomes_inline(client, reviewer, ketamine):
+    client.force_login(reviewer)
+    html = client.get(reverse("admin:therapyinfo_therapy_change", args=[ketamine.pk])).content
+    assert b"natural frequencies and icon arrays" in html
+    assert b'name="outcomes-0-treatment_per_100"' in html
