@@ -7,6 +7,7 @@ a live page waits for a clinical reviewer like any other row of the page."""
 
 import json
 import shutil
+from html.parser import HTMLParser
 from io import StringIO
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from django.urls import reverse
 
 from therapyinfo.models import Outcome, Source, per_100
 from therapyinfo.revisions import Revision, RevisionStatus, can_publish, page_of
+from therapyinfo.templatetags.outcomes import frequency_sentences
 
 from .test_admin import form_data
 
@@ -183,3 +185,185 @@ def test_the_therapy_edit_screen_has_the_outcomes_inline(client, reviewer, ketam
     html = client.get(reverse("admin:therapyinfo_therapy_change", args=[ketamine.pk])).content
     assert b"natural frequencies and icon arrays" in html
     assert b'name="outcomes-0-treatment_per_100"' in html
+
+
+# Natural frequencies and icon arrays ----------------------------------------------
+
+
+class Element:
+    """An element with its children and text in document order."""
+
+    def __init__(self, tag, attrs, parent):
+        self.tag, self.attrs, self.parent, self.parts = tag, attrs, parent, []
+
+    def iter(self):
+        yield self
+        for part in self.parts:
+            if isinstance(part, Element):
+                yield from part.iter()
+
+    def find_all(self, tag=None, cls=None):
+        return [
+            e
+            for e in self.iter()
+            if (tag is None or e.tag == tag) and (cls is None or cls in e.classes)
+        ]
+
+    @property
+    def classes(self):
+        return (self.attrs.get("class") or "").split()
+
+    def words(self):
+        for part in self.parts:
+            yield from part.words() if isinstance(part, Element) else [part]
+
+    @property
+    def text(self):
+        """Its text with runs of white space made one space, as a reader sees it."""
+        return " ".join(" ".join(self.words()).split())
+
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source"}
+
+
+class TreeBuilder(HTMLParser):
+    """Just enough of an HTML tree to count figures and read captions."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.root = self.current = Element("root", {}, None)
+
+    def handle_starttag(self, tag, attrs):
+        element = Element(tag, dict(attrs), self.current)
+        self.current.parts.append(element)
+        if tag not in VOID:
+            self.current = element
+
+    def handle_startendtag(self, tag, attrs):
+        self.current.parts.append(Element(tag, dict(attrs), self.current))
+
+    def handle_endtag(self, tag):
+        node = self.current
+        while node is not None and node.tag != tag:
+            node = node.parent
+        if node is not None and node.parent is not None:
+            self.current = node.parent
+
+    def handle_data(self, data):
+        self.current.parts.append(data)
+
+
+def parse(html):
+    builder = TreeBuilder()
+    builder.feed(html)
+    return builder.root
+
+
+def page_of_outcomes(client, therapy):
+    response = client.get(therapy.get_absolute_url())
+    assert response.status_code == 200
+    return parse(response.content.decode())
+
+
+def test_the_sentence_gives_both_groups_the_time_point_and_both_framings(response_outcome):
+    happened, did_not = frequency_sentences(response_outcome)
+    assert happened == (
+        "About 69 in 100 people who had esketamine nasal spray with a new antidepressant felt "
+        "much better by day 28; so did about 52 in 100 who had a placebo (dummy) spray with a "
+        "new antidepressant."
+    )
+    assert did_not == (
+        "That leaves about 31 in 100 in the first group, and about 48 in 100 in the "
+        "comparison group, who did not."
+    )
+
+
+def test_every_outcome_is_on_its_page_with_groups_time_point_source_date_and_both_framings(
+    client,
+):
+    outcomes = Outcome.objects.filter(therapy__status="published").select_related("therapy")
+    assert outcomes.count() >= 10
+    for therapy in {o.therapy for o in outcomes}:
+        page = page_of_outcomes(client, therapy)
+        blocks = {e.attrs["id"]: e for e in page.find_all("div", "outcome")}
+        for outcome in outcomes.filter(therapy=therapy).select_related("source"):
+            block = blocks.pop(f"outcome-{outcome.slug}")
+            text = block.text
+            happened, did_not = frequency_sentences(outcome)
+            for words in (
+                happened,
+                did_not,
+                outcome.population,
+                outcome.comparator,
+                outcome.time_point,
+                outcome.definition,
+                outcome.get_evidence_type_display(),
+                f"Figures checked {outcome.as_of:%-d %B %Y}",
+            ):
+                assert words in text, (outcome.slug, words)
+            links = [a.attrs.get("href") for a in block.find_all("a")]
+            assert outcome.source.link in links, outcome.slug
+            if outcome.maker_funded:
+                assert "funded by the maker" in text
+        assert blocks == {}  # nothing on the page that is not a published outcome
+
+
+def test_each_icon_array_draws_its_groups_count_and_says_the_same_in_words(client, ketamine):
+    page = page_of_outcomes(client, ketamine)
+    arrays = page.find_all("figure", "icon-array")
+    outcomes = list(ketamine.outcomes.all())
+    assert len(arrays) == 2 * len(outcomes)  # one per group, never two trials in one
+    by_block = {e.attrs["id"]: e for e in page.find_all("div", "outcome")}
+    for outcome in outcomes:
+        block = by_block[f"outcome-{outcome.slug}"]
+        pictures = block.find_all("figure", "icon-array")
+        assert len(pictures) == 2
+        for picture, count in zip(
+            pictures, (outcome.treatment_rate, outcome.comparator_rate), strict=True
+        ):
+            (svg,) = picture.find_all("svg")
+            (had,) = svg.find_all("g", "icon-array__had")
+            (had_not,) = svg.find_all("g", "icon-array__had-not")
+            assert len(had.find_all("use")) == count
+            assert len(had_not.find_all("use")) == 100 - count
+            assert svg.attrs["role"] == "img"
+            (title,) = svg.find_all("title")
+            assert svg.attrs["aria-labelledby"] == title.attrs["id"]
+            assert f"{count} in 100 people" in title.text
+            assert f"{100 - count} in 100 did not" in title.text
+            caption = picture.find_all("figcaption")[0].text
+            assert f"{count} in 100 {outcome.measure}" in caption
+            assert f"{100 - count} did not" in caption
+    # Every figure draws the one shape defined once on the page.
+    assert len(page.find_all("g")) and any(
+        e.attrs.get("id") == "icon-person" for e in page.find_all("g")
+    )
+
+
+def test_side_effect_figures_sit_inside_their_side_effect(client, ketamine):
+    page = page_of_outcomes(client, ketamine)
+    effects = page.find_all("details", "effect")
+    with_figures = {
+        e.find_all("span", "effect__name")[0].text: [
+            o.attrs["id"] for o in e.find_all("div", "outcome")
+        ]
+        for e in effects
+        if e.find_all("div", "outcome")
+    }
+    assert with_figures["Dissociation (feeling detached)"] == ["outcome-label-dissociation"]
+    assert with_figures["Nausea"] == ["outcome-label-nausea"]
+
+
+def test_a_page_with_several_trials_says_they_cannot_be_lined_up(client, ketamine):
+    text = page_of_outcomes(client, ketamine).text
+    assert "so their numbers cannot be lined up against each other" in text
+
+
+def test_lsd_says_no_trial_has_reported_how_many_improved(client):
+    from therapyinfo.models import Therapy
+
+    lsd = Therapy.objects.get(slug="lsd")
+    assert not lsd.outcomes.exists()
+    text = page_of_outcomes(client, lsd).text
+    assert "No trial of LSD for depression has yet reported how many people improved" in text
+    assert "in 100" not in text.replace("1 in 10", "")

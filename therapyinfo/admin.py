@@ -553,7 +553,7 @@ class TherapySideEffectInline(RowInline, admin.StackedInline):
 
 
 OUTCOME_FIELDS = [
-    ("slug", "position", "kind"),
+    ("slug", "position", "kind", "side_effect"),
     ("source", "trial", "evidence_type", "certainty"),
     "population",
     ("treatment", "comparator"),
@@ -572,7 +572,7 @@ class OutcomeInline(RowInline, admin.StackedInline):
     form = ContentForm
     model = models.Outcome
     extra = 0
-    autocomplete_fields = ["source"]
+    autocomplete_fields = ["source", "side_effect"]
     fields = OUTCOME_FIELDS
     classes = ["collapse"]
     verbose_name = "outcome in 100 people"
@@ -649,7 +649,7 @@ class OutcomeAdmin(ContentAdmin):
     list_filter = ["therapy", "kind", "evidence_type", "certainty"]
     search_fields = ["trial", "measure", "population", "comparator", "source__authors"]
     list_select_related = ["therapy", "source"]
-    autocomplete_fields = ["source"]
+    autocomplete_fields = ["source", "side_effect"]
     fields = ["therapy", *OUTCOME_FIELDS]
 
     @admin.display(description="In 100: treatment vs comparison")

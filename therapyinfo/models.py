@@ -955,6 +955,15 @@ class Outcome(models.Model):
         related_name="outcomes",
         help_text="The paper, label or filing the figures come from.",
     )
+    side_effect = models.ForeignKey(
+        SideEffect,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="outcomes",
+        help_text="For a side effect: which one. The figure is then shown inside that side "
+        "effect on the therapy page; without one, it is shown with the trial results.",
+    )
     trial = models.CharField(max_length=100, help_text="The trial's name, e.g. 'TRANSFORM-2'.")
     population = models.CharField(
         max_length=200,
@@ -1082,6 +1091,8 @@ class Outcome(models.Model):
                 )
         if self.maker_funded and not self.funder.strip():
             errors["funder"] = "Name the maker that funded the trial."
+        if self.side_effect_id is not None and self.kind != OutcomeKind.HARM:
+            errors["side_effect"] = "Only a side-effect figure can be about a side effect."
         errors.update(figure_errors(caveat=self.caveat, definition=self.definition))
         if errors:
             raise ValidationError(errors)

@@ -264,6 +264,18 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 (
+                    "side_effect",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        help_text="For a side effect: which one. The figure is then shown inside that side effect on the therapy page; without one, it is shown with the trial results.",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="therapyinfo.sideeffect",
+                    ),
+                ),
+                (
                     "source",
                     models.ForeignKey(
                         blank=True,
@@ -486,6 +498,17 @@ class Migration(migrations.Migration):
                     models.DateField(
                         help_text="When someone last checked these figures against the source.",
                         verbose_name="figures checked",
+                    ),
+                ),
+                (
+                    "side_effect",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="For a side effect: which one. The figure is then shown inside that side effect on the therapy page; without one, it is shown with the trial results.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="outcomes",
+                        to="therapyinfo.sideeffect",
                     ),
                 ),
                 (
