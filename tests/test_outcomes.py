@@ -6,6 +6,7 @@ and names the file, record and field, and an editor's change to an outcome on
 a live page waits for a clinical reviewer like any other row of the page."""
 
 import json
+import re
 import shutil
 from html.parser import HTMLParser
 from io import StringIO
@@ -23,6 +24,7 @@ from therapyinfo.revisions import Revision, RevisionStatus, can_publish, page_of
 from therapyinfo.templatetags.outcomes import frequency_sentences
 
 from .test_admin import form_data
+from .test_views import public_urls
 
 FIXTURES = Path(settings.FIXTURE_DIRS[0])
 pytestmark = pytest.mark.django_db
@@ -367,3 +369,64 @@ def test_lsd_says_no_trial_has_reported_how_many_improved(client):
     text = page_of_outcomes(client, lsd).text
     assert "No trial of LSD for depression has yet reported how many people improved" in text
     assert "in 100" not in text.replace("1 in 10", "")
+
+
+# The comparison, and the rule that no chance is given without its source -----------
+
+NATURAL_FREQUENCY = re.compile(r"\b(\d{1,3}) in 100\b")
+
+
+def test_the_comparison_row_gives_the_same_figures_as_the_outcomes(client):
+    page = parse(client.get("/compare/").content.decode())
+    (row,) = [
+        tr
+        for tr in page.find_all("tr")
+        if tr.find_all("th") and tr.find_all("th")[0].text == "How many people improved in trials"
+    ]
+    cells = row.find_all("td")
+    assert len(cells) == 3
+    pairs = {
+        (o.treatment_rate, o.comparator_rate)
+        for o in Outcome.objects.filter(kind="benefit", therapy__status="published")
+    }
+    stated = 0
+    for cell in cells:
+        numbers = [int(n) for n in NATURAL_FREQUENCY.findall(cell.text)]
+        assert len(numbers) % 2 == 0, cell.text
+        for treated, compared in zip(numbers[::2], numbers[1::2], strict=True):
+            assert (treated, compared) in pairs, cell.text  # no figure the outcomes lack
+            stated += 1
+        if numbers:
+            assert cell.find_all("a", "cite"), cell.text
+    assert stated == 3
+    assert "Not known" in cells[-1].text or "Not known" in row.text
+    assert "cannot be lined up" in page.text
+
+
+def ancestors(element):
+    while element is not None:
+        yield element
+        element = element.parent
+
+
+def test_no_page_gives_a_natural_frequency_without_its_source(client):
+    checked = 0
+    for url in public_urls():
+        page = parse(client.get(url).content.decode())
+        for element in page.iter():
+            if element.tag not in {"p", "li", "td", "figcaption", "title", "dd", "summary"}:
+                continue
+            if not NATURAL_FREQUENCY.search(element.text):
+                continue
+            checked += 1
+            outcome = next(
+                (e for e in ancestors(element) if e.tag == "div" and "outcome" in e.classes),
+                None,
+            )
+            if outcome is not None:
+                hrefs = [a.attrs.get("href", "") for a in outcome.find_all("a")]
+                assert any(h.startswith(("https://doi.org/", "http")) for h in hrefs), url
+                assert any(h.startswith("#source-") for h in hrefs), url
+            else:
+                assert element.find_all("a", "cite"), (url, element.text)
+    assert checked > 50
