@@ -287,7 +287,7 @@ def test_every_outcome_is_on_its_page_with_groups_time_point_source_date_and_bot
     assert outcomes.count() >= 10
     for therapy in {o.therapy for o in outcomes}:
         page = page_of_outcomes(client, therapy)
-        blocks = {e.attrs["id"]: e for e in page.find_all("div", "outcome")}
+        blocks = {e.attrs["id"]: e for e in page.find_all("section", "outcome")}
         for outcome in outcomes.filter(therapy=therapy).select_related("source"):
             block = blocks.pop(f"outcome-{outcome.slug}")
             text = block.text
@@ -315,7 +315,7 @@ def test_each_icon_array_draws_its_groups_count_and_says_the_same_in_words(clien
     arrays = page.find_all("figure", "icon-array")
     outcomes = list(ketamine.outcomes.all())
     assert len(arrays) == 2 * len(outcomes)  # one per group, never two trials in one
-    by_block = {e.attrs["id"]: e for e in page.find_all("div", "outcome")}
+    by_block = {e.attrs["id"]: e for e in page.find_all("section", "outcome")}
     for outcome in outcomes:
         block = by_block[f"outcome-{outcome.slug}"]
         pictures = block.find_all("figure", "icon-array")
@@ -347,10 +347,10 @@ def test_side_effect_figures_sit_inside_their_side_effect(client, ketamine):
     effects = page.find_all("details", "effect")
     with_figures = {
         e.find_all("span", "effect__name")[0].text: [
-            o.attrs["id"] for o in e.find_all("div", "outcome")
+            o.attrs["id"] for o in e.find_all("section", "outcome")
         ]
         for e in effects
-        if e.find_all("div", "outcome")
+        if e.find_all("section", "outcome")
     }
     assert with_figures["Dissociation (feeling detached)"] == ["outcome-label-dissociation"]
     assert with_figures["Nausea"] == ["outcome-label-nausea"]
@@ -420,7 +420,7 @@ def test_no_page_gives_a_natural_frequency_without_its_source(client):
                 continue
             checked += 1
             outcome = next(
-                (e for e in ancestors(element) if e.tag == "div" and "outcome" in e.classes),
+                (e for e in ancestors(element) if e.tag == "section" and "outcome" in e.classes),
                 None,
             )
             if outcome is not None:
