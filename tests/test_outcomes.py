@@ -430,3 +430,38 @@ def test_no_page_gives_a_natural_frequency_without_its_source(client):
             else:
                 assert element.find_all("a", "cite"), (url, element.text)
     assert checked > 50
+
+
+# IPDAS, as far as a machine can check it (docs/decision-aid.md) --------------------
+
+ANY_DENOMINATOR = re.compile(r"\b\d+ in (\d+)\b")
+
+
+def test_every_chance_uses_the_same_denominator(client):
+    for url in public_urls():
+        page = parse(client.get(url).content.decode())
+        for result in page.find_all("section", "outcome"):
+            denominators = set(ANY_DENOMINATOR.findall(result.text))
+            assert denominators == {"100"}, (url, denominators)
+
+
+def test_company_data_is_labelled_wherever_it_is_shown(client):
+    from therapyinfo.models import Therapy
+
+    psilocybin = Therapy.objects.get(slug="psilocybin")
+    raison = Outcome.objects.get(therapy=psilocybin, slug="raison-2023-sustained-response")
+    company = Outcome.objects.get(pk=raison.pk)
+    company.pk = None
+    company.slug = "company-result"
+    company.trial = "A company trial"
+    company.source = Source.objects.get(slug="compass-2026")
+    company.evidence_type = "company"
+    company.full_clean()
+    company.save()
+    page = page_of_outcomes(client, psilocybin)
+    (shown,) = [
+        s for s in page.find_all("section", "outcome") if s.attrs["id"].endswith("company-result")
+    ]
+    assert "Company data, not peer-reviewed" in shown.text
+    others = [s for s in page.find_all("section", "outcome") if s is not shown]
+    assert all("Company data" not in s.text for s in others)
