@@ -171,6 +171,8 @@ BLOCKS = {"p", "li", "td", "th", "dd", "dt", "h1", "h2", "h3", "h4", "summary", 
 SOURCE_LISTS = re.compile(r'<ol class="sources">.*?</ol>|<ul class="sources[^"]*">.*?</ul>', re.S)
 # A side-effect card cites its source once, at its foot.
 CARD = re.compile(r'<details class="effect.*?</details>', re.S)
+# So does each trial result given in natural frequencies (includes/outcome.html).
+OUTCOME = re.compile(r'<section class="outcome".*?</section>', re.S)
 TAGS = re.compile(r"<[^>]+>")
 
 
@@ -206,8 +208,13 @@ def uncited_figures_on(html):
         for card in CARD.findall(html)
         if FIGURE.search(TAGS.sub(" ", card)) and 'class="effect__source"' not in card
     ]
+    problems += [
+        " ".join(TAGS.sub(" ", result).split())[:120]
+        for result in OUTCOME.findall(html)
+        if 'class="cite"' not in result
+    ]
     parser = Blocks()
-    parser.feed(CARD.sub("", html))
+    parser.feed(OUTCOME.sub("", CARD.sub("", html)))
     problems += [text for text, cited in parser.found if FIGURE.search(text) and not cited]
     return problems
 

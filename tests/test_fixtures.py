@@ -16,6 +16,7 @@ from therapyinfo.models import (
     Comparison,
     ComparisonCell,
     CrisisResource,
+    Outcome,
     Therapy,
     TherapySideEffect,
 )
@@ -47,7 +48,7 @@ def snapshot():
 
 
 def delete_all_content():
-    for model in (ComparisonCell, TherapySideEffect, *CONTENT_MODELS):
+    for model in (ComparisonCell, TherapySideEffect, Outcome, *CONTENT_MODELS):
         model.objects.all().delete()
 
 

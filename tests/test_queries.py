@@ -19,6 +19,7 @@ from therapyinfo.models import (
     ComparisonCell,
     ComparisonRow,
     Frequency,
+    Outcome,
     Severity,
     SideEffect,
     Source,
@@ -30,7 +31,9 @@ from therapyinfo.views import kept_comparisons
 
 pytestmark = pytest.mark.django_db
 
-MAX_QUERIES = 6
+# The therapy page is the most: the therapy, its mechanisms, sources, side
+# effects, outcomes (natural frequencies), articles and comparisons.
+MAX_QUERIES = 7
 
 # Every kind of public page, by a representative URL.
 PAGES = [
@@ -97,6 +100,18 @@ def grow_content_tenfold():
         for therapy in therapies
         for effect in new_side_effects
     )
+    outcome = Outcome.objects.filter(therapy__slug="ketamine").first()
+    Outcome.objects.bulk_create(
+        Outcome(
+            **{
+                field.attname: getattr(outcome, field.attname)
+                for field in Outcome._meta.concrete_fields
+                if not field.primary_key
+            }
+            | {"slug": f"extra-outcome-{n}", "trial": f"Extra trial {n}"}
+        )
+        for n in range(9 * Outcome.objects.filter(therapy__slug="ketamine").count())
+    )
     new_rows = ComparisonRow.objects.bulk_create(
         ComparisonRow(comparison=comparison, slug=f"extra-{n}", aspect=f"Extra {n}", position=100)
         for n in range(9 * rows)
@@ -130,6 +145,7 @@ def test_every_public_page_needs_few_queries_and_the_same_number_with_ten_times_
     bump_content_version()  # bulk writes send no signals: say content changed (docs/caching.md)
     html = client.get("/compare/").content.decode()
     assert "Extra effect 1" in html and "Extra 1" in html  # the new content is on the page
+    assert "Extra trial 1" in client.get("/therapies/ketamine/").content.decode()
 
     after = {url: count_uncached_queries(client, url) for url in PAGES}
     assert after == before

@@ -604,6 +604,33 @@ class TherapySideEffectInline(RowInline, admin.StackedInline):
     ]
 
 
+OUTCOME_FIELDS = [
+    ("slug", "position", "kind", "side_effect"),
+    ("source", "trial", "evidence_type", "certainty"),
+    "population",
+    ("treatment", "comparator"),
+    ("measure", "definition", "time_point"),
+    ("treatment_per_100", "treatment_events", "treatment_size"),
+    ("comparator_per_100", "comparator_events", "comparator_size"),
+    ("funder", "maker_funded"),
+    ("caveat", "as_of"),
+]
+
+
+class OutcomeInline(RowInline, admin.StackedInline):
+    """How many in 100 were helped or harmed: rows of the therapy page, so they
+    wait for the same clinical review as the rest of it."""
+
+    form = ContentForm
+    model = models.Outcome
+    extra = 0
+    autocomplete_fields = ["source", "side_effect"]
+    fields = OUTCOME_FIELDS
+    classes = ["collapse"]
+    verbose_name = "outcome in 100 people"
+    verbose_name_plural = "outcomes in 100 people (natural frequencies and icon arrays)"
+
+
 class TherapyForm(TimelineUnitsMixin, ReviewedForm):
     """Onset and duration in one unit the editor picks (admin_forms.py)."""
 
@@ -620,7 +647,7 @@ class TherapyAdmin(ReviewedAdmin):
     list_display = ["name", "drug_class", "status", "last_reviewed", "next_review_due", "overdue"]
     search_fields = ["name", "short_name", "summary", "body"]
     filter_horizontal = ["mechanisms", "sources"]
-    inlines = [TherapySideEffectInline]
+    inlines = [TherapySideEffectInline, OutcomeInline]
     fieldsets = [
         (None, {"fields": ["name", "short_name", "slug", "position", "drug_class", "summary"]}),
         # The parts of every therapy page, in the page's order (models.THERAPY_PARTS);
@@ -684,6 +711,20 @@ class TherapySideEffectAdmin(ContentAdmin):
     search_fields = ["side_effect__name", "therapy__name", "how_long"]
     list_select_related = ["side_effect", "therapy"]
     autocomplete_fields = ["side_effect", "source"]
+
+
+@admin.register(models.Outcome)
+class OutcomeAdmin(ContentAdmin):
+    list_display = ["trial", "measure", "therapy", "kind", "rates", "evidence_type", "as_of"]
+    list_filter = ["therapy", "kind", "evidence_type", "certainty"]
+    search_fields = ["trial", "measure", "population", "comparator", "source__authors"]
+    list_select_related = ["therapy", "source"]
+    autocomplete_fields = ["source", "side_effect"]
+    fields = ["therapy", *OUTCOME_FIELDS]
+
+    @admin.display(description="In 100: treatment vs comparison")
+    def rates(self, obj):
+        return f"{obj.treatment_rate} vs {obj.comparator_rate}"
 
 
 class ComparisonRowInline(RowInline, admin.TabularInline):

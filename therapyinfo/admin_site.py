@@ -57,6 +57,7 @@ INLINE_ONLY = {
     "therapyinfo.comparisonrow",
     "therapyinfo.comparisoncell",
     "therapyinfo.therapysideeffect",
+    "therapyinfo.outcome",
     "therapyinfo.articlesection",
 }
 # Preview requests larger than this are refused: no page text comes near it.

@@ -1087,5 +1087,265 @@ class ContentVersion(models.Model):
         return f"Content as of {self.changed_at:%Y-%m-%d %H:%M:%S.%f}"
 
 
+# Outcomes: how many people in 100 were helped or harmed in one trial -----------
+
+
+class OutcomeKind(models.TextChoices):
+    BENEFIT = "benefit", "How many people improved"
+    HARM = "harm", "How many people had a side effect"
+
+
+class EvidenceType(models.TextChoices):
+    PEER_REVIEWED = "peer-reviewed", "Published, peer-reviewed trial"
+    LABEL = "label", "Medicine label (checked by the regulator)"
+    COMPANY = "company", "Company data, not peer-reviewed"
+
+
+# Which kinds of source each evidence type may rest on.
+EVIDENCE_SOURCE_KINDS = {
+    EvidenceType.PEER_REVIEWED: {SourceKind.STUDY},
+    EvidenceType.LABEL: {SourceKind.OFFICIAL},
+    EvidenceType.COMPANY: {SourceKind.COMPANY},
+}
+GROUPS = ("treatment", "comparator")
+GROUP_ERROR = "Give this group's number in 100, or both its events and its size."
+RATE_ERROR = "A number in 100 must be between 0 and 100."
+EVENTS_ERROR = "The number of people with the outcome cannot be more than the group size."
+TIME_POINT_ERROR = "Say when it was measured, e.g. 'by day 28'."
+
+
+def per_100(events, size):
+    """Whole people in 100, rounded half up (so 0.5 is 1, as FACTS.md rounds)."""
+    return (200 * events + size) // (2 * size)
+
+
+def group_fields(label):
+    """One group's number in 100, or its events and size (either will do)."""
+    return (
+        models.PositiveSmallIntegerField(
+            f"{label}: number in 100",
+            null=True,
+            blank=True,
+            help_text="As the source gives it, rounded to whole people. Leave empty to "
+            "work it out from the two fields after it.",
+        ),
+        models.PositiveIntegerField(
+            f"{label}: people with the outcome",
+            null=True,
+            blank=True,
+            help_text="Optional: the count of people, when the source gives it.",
+        ),
+        models.PositiveIntegerField(
+            f"{label}: group size",
+            null=True,
+            blank=True,
+            help_text="Optional: how many people were in the group.",
+        ),
+    )
+
+
+def group_constraints(group, label):
+    rate, events, size = (f"{group}_{name}" for name in ("per_100", "events", "size"))
+    has_count = Q(**{f"{events}__isnull": False, f"{size}__isnull": False})
+    return [
+        models.CheckConstraint(
+            condition=Q(**{f"{rate}__isnull": False}) | has_count,
+            name=f"outcome_{group}_group_given",
+            violation_error_message=f"{label}: {GROUP_ERROR}",
+        ),
+        models.CheckConstraint(
+            condition=Q(**{f"{rate}__isnull": True}) | Q(**{f"{rate}__lte": 100}),
+            name=f"outcome_{group}_per_100_at_most_100",
+            violation_error_message=f"{label}: {RATE_ERROR}",
+        ),
+        models.CheckConstraint(
+            condition=Q(**{f"{events}__isnull": True})
+            | Q(**{f"{size}__isnull": True})
+            | Q(**{f"{size}__gt": 0, f"{events}__lte": F(size)}),
+            name=f"outcome_{group}_events_within_size",
+            violation_error_message=f"{label}: {EVENTS_ERROR}",
+        ),
+    ]
+
+
+class OutcomeManager(models.Manager):
+    def get_by_natural_key(self, therapy_slug, slug):
+        return self.get(therapy__slug=therapy_slug, slug=slug)
+
+
+class Outcome(models.Model):
+    """How many people in 100 had one outcome in one trial, with the treatment
+    and with that trial's own comparator: the natural frequencies and icon
+    arrays of a therapy page. A row of the therapy page, reviewed with it."""
+
+    therapy = models.ForeignKey(Therapy, on_delete=models.CASCADE, related_name="outcomes")
+    slug = models.SlugField(help_text="e.g. 'transform-2-response'. Unique within the therapy.")
+    position = models.PositiveSmallIntegerField(
+        default=0, help_text="Lower numbers are shown first; the first benefit is shown open."
+    )
+    kind = models.CharField(max_length=10, choices=OutcomeKind, default=OutcomeKind.BENEFIT)
+    source = models.ForeignKey(
+        Source,
+        on_delete=models.PROTECT,
+        related_name="outcomes",
+        help_text="The paper, label or filing the figures come from.",
+    )
+    side_effect = models.ForeignKey(
+        SideEffect,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="outcomes",
+        help_text="For a side effect: which one. The figure is then shown inside that side "
+        "effect on the therapy page; without one, it is shown with the trial results.",
+    )
+    trial = models.CharField(max_length=100, help_text="The trial's name, e.g. 'TRANSFORM-2'.")
+    population = models.CharField(
+        max_length=200,
+        help_text="Who took part, in plain words, e.g. 'adults under 65 with "
+        "treatment-resistant depression'.",
+    )
+    treatment = models.CharField(
+        max_length=200,
+        help_text="What the first group had, as it reads after 'people who had', e.g. "
+        "'esketamine spray with a new antidepressant'.",
+    )
+    comparator = models.CharField(
+        max_length=200,
+        help_text="What the comparison group had, read the same way, e.g. 'a placebo "
+        "spray with a new antidepressant'.",
+    )
+    measure = models.CharField(
+        max_length=100,
+        help_text="What happened, as it reads after 'people who had ...', e.g. "
+        "'felt much better' or 'had nausea'.",
+    )
+    definition = models.CharField(
+        max_length=300,
+        help_text="What the measure means, in plain words, e.g. 'their depression score "
+        "fell by half or more'.",
+    )
+    time_point = models.CharField(
+        max_length=100,
+        help_text="When it was measured, as it reads at the end of the sentence, e.g. "
+        "'by day 28' or 'in the first 4 weeks'.",
+    )
+    treatment_per_100, treatment_events, treatment_size = group_fields("Treatment group")
+    comparator_per_100, comparator_events, comparator_size = group_fields("Comparison group")
+    certainty = models.CharField(
+        max_length=10,
+        choices=Certainty,
+        default=Certainty.FEW_TRIALS,
+        help_text="How sure the evidence is, on the scale the comparison page explains.",
+    )
+    evidence_type = models.CharField(
+        max_length=15,
+        choices=EvidenceType,
+        default=EvidenceType.PEER_REVIEWED,
+        help_text="Company data is labelled as not peer-reviewed wherever it is shown.",
+    )
+    funder = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Who paid for the trial, e.g. 'Janssen, the maker of esketamine'. "
+        "Leave empty if the source does not say.",
+    )
+    maker_funded = models.BooleanField(
+        "funded by the maker",
+        default=False,
+        help_text="Tick when the company that makes or sells the medicine paid for the trial.",
+    )
+    caveat = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="One plain sentence readers need to weigh the figures, e.g. 'Open-label: "
+        "everyone knew which treatment they had.'",
+    )
+    as_of = models.DateField(
+        "figures checked",
+        help_text="When someone last checked these figures against the source.",
+    )
+
+    objects = OutcomeManager()
+
+    class Meta:
+        ordering = ["therapy", "kind", "position", "slug"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["therapy", "slug"],
+                name="unique_outcome_slug_per_therapy",
+                violation_error_message="This therapy already has an outcome with this slug.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(time_point=""),
+                name="outcome_time_point_given",
+                violation_error_message=TIME_POINT_ERROR,
+            ),
+            *group_constraints("treatment", "Treatment group"),
+            *group_constraints("comparator", "Comparison group"),
+        ]
+
+    def __str__(self):
+        return f"{self.trial}: {self.measure} ({self.therapy.short_name})"
+
+    def get_absolute_url(self):
+        return f"{self.therapy.get_absolute_url()}#outcome-{self.slug}"
+
+    def natural_key(self):
+        return self.therapy.natural_key() + (self.slug,)
+
+    natural_key.dependencies = ["therapyinfo.therapy", "therapyinfo.source"]
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if not self.time_point.strip():
+            errors["time_point"] = TIME_POINT_ERROR
+        for group in GROUPS:
+            rate, events, size = (
+                getattr(self, f"{group}_{n}") for n in ("per_100", "events", "size")
+            )
+            if rate is None and (events is None or size is None):
+                errors[f"{group}_per_100"] = GROUP_ERROR
+            elif rate is not None and rate > 100:
+                errors[f"{group}_per_100"] = RATE_ERROR
+            elif events is not None and size is not None:
+                if size == 0 or events > size:
+                    errors[f"{group}_events"] = EVENTS_ERROR
+                elif rate is not None and rate != per_100(events, size):
+                    errors[f"{group}_per_100"] = (
+                        f"{events} of {size} is {per_100(events, size)} in 100, not {rate}."
+                    )
+        if self.source_id is not None:
+            allowed = EVIDENCE_SOURCE_KINDS[self.evidence_type]
+            if self.source.kind not in allowed:
+                errors["evidence_type"] = (
+                    f"The source is a {self.source.get_kind_display().lower()}; "
+                    f"that is not '{self.get_evidence_type_display()}'."
+                )
+        if self.maker_funded and not self.funder.strip():
+            errors["funder"] = "Name the maker that funded the trial."
+        if self.side_effect_id is not None and self.kind != OutcomeKind.HARM:
+            errors["side_effect"] = "Only a side-effect figure can be about a side effect."
+        errors.update(figure_errors(caveat=self.caveat, definition=self.definition))
+        if errors:
+            raise ValidationError(errors)
+
+    def rate(self, group):
+        """Whole people in 100 in `group` ("treatment" or "comparator")."""
+        stored = getattr(self, f"{group}_per_100")
+        if stored is not None:
+            return stored
+        return per_100(getattr(self, f"{group}_events"), getattr(self, f"{group}_size"))
+
+    @property
+    def treatment_rate(self):
+        return self.rate("treatment")
+
+    @property
+    def comparator_rate(self):
+        return self.rate("comparator")
+
+
 # Registered here so Django sees them; the logic lives in revisions.py.
 from .revisions import ContentLoad, Revision  # noqa: E402, F401

@@ -239,6 +239,7 @@ CONTENT_FIXTURES = [
     "side_effects",
     "therapies",
     "therapy_side_effects",
+    "outcomes",
     "comparisons",
     "articles",
 ]

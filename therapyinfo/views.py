@@ -36,6 +36,7 @@ from .models import (
     ArticleSection,
     Comparison,
     GlossaryTerm,
+    Outcome,
     Source,
     Therapy,
     TherapySideEffect,
@@ -138,16 +139,22 @@ def therapy_detail(request, slug):
                 ),
             ),
             Prefetch("comparisons", queryset=Comparison.objects.published()),
+            Prefetch("outcomes", queryset=Outcome.objects.select_related("source")),
         ),
         slug=slug,
     )
+    sources = list(therapy.sources.all())
+    # The trials behind the page's natural frequencies are listed with the rest.
+    sources += [
+        s for s in dict.fromkeys(o.source for o in therapy.outcomes.all()) if s not in sources
+    ]
     return render(
         request,
         "therapyinfo/therapy_detail.html",
         {
             "therapy": therapy,
             "therapy_list": [therapy],
-            "sources": list(therapy.sources.all()),
+            "sources": sources,
             "preview": not therapy.is_published,
         },
     )

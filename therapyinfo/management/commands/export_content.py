@@ -28,6 +28,7 @@ FILE_MODELS = {
     "side_effects": ["sideeffect"],
     "therapies": ["therapy"],
     "therapy_side_effects": ["therapysideeffect"],
+    "outcomes": ["outcome"],
     "comparisons": ["comparison", "comparisonrow", "comparisoncell"],
     "articles": ["article", "articlesection"],
 }
@@ -35,6 +36,7 @@ FILE_MODELS = {
 # The lookups that make up each model's natural key: the last word on order.
 NATURAL_KEY_LOOKUPS = {
     "therapysideeffect": ["therapy__slug", "side_effect__slug"],
+    "outcome": ["therapy__slug", "slug"],
     "comparisonrow": ["comparison__slug", "slug"],
     "comparisoncell": ["row__comparison__slug", "row__slug", "therapy__slug"],
     "articlesection": ["article__slug", "anchor"],
