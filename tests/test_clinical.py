@@ -50,7 +50,7 @@ def page_text(client, path):
                 "Esketamine is not recommended in pregnancy",
                 "Among the 17 people who responded",
                 "tested whether ketamine was not worse than ECT",
-                "As of 26 November 2026",
+                "As of 2 December 2026",
             ],
         ),
         (
@@ -61,7 +61,7 @@ def page_text(client, path):
                 "from day 8 to day 43",
                 "company results, not yet peer-reviewed",
                 "clear in statistics but modest for patients",
-                "No approval had been given as of 26 November 2026",
+                "No approval had been given as of 2 December 2026",
                 "Executive Order 14401",
                 "It does not make any drug legal",
                 "Colorado licensed its first healing centre on 11 April 2025",
