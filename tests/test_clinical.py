@@ -427,9 +427,13 @@ def test_misleading_lines_of_december_are_corrected(client):
 # a patient must see on the therapy pages, the articles and the sources page.
 
 
+POPOVER = re.compile(r'<span class="term__popover"[^>]*>.*?</span>', re.S)
+
+
 def section_text(client, path, heading_id):
-    """The plain text of one section of a page, folded parts included."""
-    html = client.get(path).content.decode()
+    """The plain text of one section of a page, folded parts included and
+    glossary pop-ups left out."""
+    html = POPOVER.sub("", client.get(path).content.decode())
     start = html.index(">", html.index(f'aria-labelledby="{heading_id}"')) + 1
     section = html[start : html.index("</section>", start)]
     return " ".join(TAGS.sub(" ", section).replace("&nbsp;", " ").split())
