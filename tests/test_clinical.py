@@ -622,3 +622,11 @@ def test_unsourced_lines_are_gone_or_sourced(client):
     assert "These figures come from the esketamine nasal spray. IV ketamine may differ" in safety
     article = page_text(client, "/articles/ketamine-infusion-therapy/")
     assert re.search(r"Another gave 2 a week for 3 weeks \[\d+\]", article)
+
+
+def test_editors_can_record_who_funded_a_source_in_the_admin(staff_client):
+    source = Source.objects.get(slug="daly-2019-sustain-1")
+    html = staff_client.get(f"/admin/therapyinfo/source/{source.pk}/change/").content.decode()
+    assert 'name="funder"' in html
+    assert "Janssen, the maker of esketamine (Spravato)" in html
+    assert "say &#x27;funded by the maker&#x27; there too" in html
