@@ -459,6 +459,7 @@ def test_each_evidence_part_says_the_trials_are_hard_to_blind_and_why(client, sl
 
 def test_blinding_comparators_and_open_label_trials_are_named(client):
     assert "The tiny 1 mg dose was chosen" in page_text(client, "/therapies/psilocybin/")
+    assert "It adds a 50 microgram dose" in page_text(client, "/therapies/lsd/")
     ketamine = section_text(client, "/therapies/ketamine/", "evidence")
     assert "open-label trial of 403 people" in ketamine
     assert "195 of 200 people started ketamine and 170 of 203 started ECT" in ketamine
