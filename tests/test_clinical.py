@@ -3,6 +3,7 @@ where a patient would look for them, and the rules that keep the comparison,
 the side effects and the sources honest."""
 
 import re
+from html import unescape
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -50,7 +51,7 @@ def page_text(client, path):
                 "Esketamine is not recommended in pregnancy",
                 "Among the 17 people who responded",
                 "tested whether ketamine was not worse than ECT",
-                "As of 26 November 2026",
+                "As of 2 December 2026",
             ],
         ),
         (
@@ -61,7 +62,7 @@ def page_text(client, path):
                 "from day 8 to day 43",
                 "company results, not yet peer-reviewed",
                 "clear in statistics but modest for patients",
-                "No approval had been given as of 26 November 2026",
+                "No approval had been given as of 2 December 2026",
                 "Executive Order 14401",
                 "It does not make any drug legal",
                 "Colorado licensed its first healing centre on 11 April 2025",
@@ -545,3 +546,214 @@ def test_every_evidence_cell_says_blinding_and_funding(client):
         assert "funded by the maker" in text, slug
     assert "large" not in evidence["lsd"]  # Emerge had 149 people
     assert "As of December 2026" in evidence["lsd"]
+
+
+# The second clinical read of 2 Dec 2026 (FACTS.md sections 7.2 to 7.5): what
+# a patient must see on the therapy pages, the articles and the sources page.
+
+
+POPOVER = re.compile(r'<span class="term__popover"[^>]*>.*?</span>', re.S)
+
+
+def section_text(client, path, heading_id):
+    """The plain text of one section of a page, folded parts included and
+    glossary pop-ups left out."""
+    html = POPOVER.sub("", client.get(path).content.decode())
+    start = html.index(">", html.index(f'aria-labelledby="{heading_id}"')) + 1
+    section = html[start : html.index("</section>", start)]
+    return " ".join(TAGS.sub(" ", section).replace("&nbsp;", " ").split())
+
+
+def test_the_same_size_of_effect_is_called_modest_for_esketamine_and_psilocybin(client):
+    ketamine = section_text(client, "/therapies/ketamine/", "evidence")
+    assert "3.8 and 3.9 points lower with esketamine" in ketamine
+    assert "modest for patients" in ketamine
+    psilocybin = section_text(client, "/therapies/psilocybin/", "evidence")
+    assert "3.6 points more than placebo" in psilocybin
+    assert "modest for patients" in psilocybin
+
+
+@pytest.mark.parametrize("slug", ["ketamine", "psilocybin", "lsd"])
+def test_each_evidence_part_says_the_trials_are_hard_to_blind_and_why(client, slug):
+    evidence = section_text(client, f"/therapies/{slug}/", "evidence")
+    first_part = evidence.split("The main studies, one by one")[0]
+    assert "hard to blind" in first_part
+    assert "had the real drug" in first_part
+
+
+def test_blinding_comparators_and_open_label_trials_are_named(client):
+    assert "The tiny 1 mg dose was chosen" in page_text(client, "/therapies/psilocybin/")
+    assert "It adds a 50 microgram dose" in page_text(client, "/therapies/lsd/")
+    ketamine = section_text(client, "/therapies/ketamine/", "evidence")
+    assert "open-label trial of 403 people" in ketamine
+    assert "195 of 200 people started ketamine and 170 of 203 started ECT" in ketamine
+    assert "questionnaire people filled in themselves (QIDS-SR)" in ketamine
+    assert "there was no comparison group" in ketamine
+
+
+def test_no_trial_is_called_large_where_its_size_can_be_stated(client):
+    paths = ["/therapies/lsd/", "/articles/how-well-do-they-work/", "/articles/future-directions/"]
+    for path in paths:
+        text = page_text(client, path)
+        assert "large trial" not in text, path
+        assert "two large trials" not in text.lower(), path
+    assert "149 adults" in section_text(client, "/therapies/lsd/", "evidence")
+    assert "In 233 people" in section_text(client, "/therapies/psilocybin/", "evidence")
+
+
+def test_the_suicidal_depression_approval_is_with_an_antidepressant(client):
+    legal = section_text(client, "/therapies/ketamine/", "legal-status")
+    assert "also approved, with an antidepressant tablet, for the depressive symptoms" in legal
+    article = page_text(client, "/articles/ketamine-infusion-therapy/")
+    assert "Since 3 August 2020, with an antidepressant tablet" in article
+
+
+def test_the_ketamine_page_says_how_to_prepare_and_the_esketamine_schedule(client):
+    session = section_text(client, "/therapies/ketamine/", "session")
+    for statement in [
+        "Do not eat for at least 2 hours, and do not drink for 30 minutes",
+        "steroid or decongestant nasal spray, use it at least 1 hour before",
+        "weeks 1 to 4: twice a week",
+        "weeks 5 to 8: once a week",
+        "from week 9: once a week or once every 2 weeks",
+        "checks at the end of week 4 whether it is helping",
+        "ongoing treatment, not a short course",
+        "Each visit takes 2 hours or more",
+        "2 a week for 3 weeks",
+    ]:
+        assert statement in session, statement
+
+
+def test_the_ketamine_page_has_the_other_label_warnings_and_long_term_use(client):
+    safety = section_text(client, "/therapies/ketamine/", "safety")
+    for statement in [
+        "slow thinking and reactions",
+        "about 3 in 1,000",
+        "above 140/90, your dose may wait",
+        "Severe liver disease",
+        "not approved for children or teenagers",
+        "27 in 100, against 45 in 100",
+        "funded by the maker",
+        "No long-term schedule has been tested in large trials for IV ketamine",
+    ]:
+        assert statement in safety, statement
+    html = client.get("/therapies/ketamine/").content.decode()
+    assert "https://doi.org/10.1001/jamapsychiatry.2019.1189" in html
+
+
+@pytest.mark.parametrize("slug", ["psilocybin", "lsd"])
+def test_psychedelic_pages_say_what_to_do_about_medicines_and_long_term_use(client, slug):
+    safety = section_text(client, f"/therapies/{slug}/", "safety")
+    assert "stop these before the dose, with their prescriber" in safety
+    assert "Weeks before a session, the team should go through every medicine" in safety
+    assert "Long-term use" in safety
+
+
+def test_cost_figures_are_dated_and_sourced(client):
+    ketamine = section_text(client, "/therapies/ketamine/", "legal-status")
+    for statement in [
+        "$500 to $1,000 a session in 2022",
+        "Insurers may refuse to pay, because the use is off-label",
+        "At its launch in March 2019, Spravato's list price was $590 to $885 a session",
+        "£225 for each IV infusion",
+        "ask for the price of the whole course",
+    ]:
+        assert statement.lower() in ketamine.lower(), statement
+    psilocybin = section_text(client, "/therapies/psilocybin/", "legal-status")
+    assert "In 2023, Oregon's first licensed centre charged $1,800 to $3,500" in psilocybin
+    assert "Cost is not known" not in page_text(client, "/therapies/ketamine/")
+
+
+def test_uk_status_and_the_nhs_111_mental_health_option(client):
+    legal = section_text(client, "/therapies/ketamine/", "legal-status")
+    assert "Ketamine is a Schedule 2 controlled drug" in legal
+    assert "that advice still stands" in legal
+    assert "call NHS 111 and choose the mental health option" in legal
+
+
+def test_seed_claims_the_sources_do_not_show_say_so(client):
+    ketamine = page_text(client, "/therapies/ketamine/")
+    assert "eases anxiety within hours: the sources used here do not show that" in ketamine
+    psilocybin = page_text(client, "/therapies/psilocybin/")
+    assert "do not show a gain in well-being" in psilocybin
+    safety = page_text(client, "/articles/safety-and-side-effects/")
+    assert "That is not proven. No trial has compared them head to head" in safety
+
+
+@pytest.mark.parametrize("slug", ["ketamine", "psilocybin", "lsd"])
+def test_every_regulatory_status_is_dated_2_december_2026(client, slug):
+    legal = section_text(client, f"/therapies/{slug}/", "legal-status")
+    assert legal.startswith("Legal status, cost and access As of 2 December 2026 :")
+    assert "November 2026" not in legal
+
+
+@pytest.mark.parametrize("slug", ["psilocybin", "lsd"])
+def test_schedule_i_cites_the_dea_schedule(client, slug):
+    html = client.get(f"/therapies/{slug}/").content.decode()
+    assert "https://www.ecfr.gov/current/title-21/chapter-II/part-1308" in html
+    assert "21 CFR 1308.11" in html
+
+
+def test_lsd_anxiety_trials_and_haven_are_reported_as_found(client):
+    legal = section_text(client, "/therapies/lsd/", "legal-status")
+    assert "No results had been found as of 2 December 2026" in legal
+    assert "Haven, with about 200 people, from 2027 (company plans)" in legal
+    evidence = section_text(client, "/therapies/lsd/", "evidence")
+    assert "5.0 points more than with placebo at week 4, and 7.7 points more at week 12" in evidence
+    assert "16.2 points more than with placebo" in evidence
+
+
+def test_maker_funded_trials_say_so_and_the_sources_page_names_the_funder(client):
+    psilocybin = section_text(client, "/therapies/psilocybin/", "evidence")
+    assert "(2022, funded by the maker)" in psilocybin
+    lsd = section_text(client, "/therapies/lsd/", "evidence")
+    assert "(2025, funded by the maker)" in lsd
+    sources = page_text(client, "/sources/")
+    for funder in [
+        "Funded by: COMPASS Pathfinder",
+        "Funded by: MindMed (now Definium Therapeutics)",
+        "Funded by: Janssen, the maker of esketamine",
+        "Funded by: Patient-Centered Outcomes Research Institute (PCORI)",
+    ]:
+        assert funder in sources, funder
+    for slug in ("fu-2020-aspire-1", "ionescu-2021-aspire-2", "daly-2019-sustain-1"):
+        assert Source.objects.get(slug=slug).funder.startswith("Janssen")
+
+
+def test_a_source_without_a_known_funder_shows_no_funder_line(client):
+    assert Source.objects.get(slug="berman-2000").funder == ""
+    html = client.get("/sources/").content.decode()
+    berman = html[html.index('id="berman-2000"') :]
+    berman = berman[: berman.index("</li>")]
+    assert "Funded by" not in berman
+
+
+def test_no_source_tells_patients_what_could_not_be_confirmed(client):
+    sources = page_text(client, "/sources/")
+    assert "could not be confirmed" not in sources
+    assert "not quoted on this site" not in sources
+
+
+def test_the_mm120_paper_names_its_authors_as_a_group_not_a_placeholder(client):
+    source = Source.objects.get(slug="robison-2025-mm120")
+    assert source.authors == "The MM120 trial investigators (JAMA 2025)"
+    assert "The MM120 trial investigators (JAMA 2025)" in page_text(client, "/sources/")
+
+
+def test_unsourced_lines_are_gone_or_sourced(client):
+    safety = page_text(client, "/articles/safety-and-side-effects/")
+    assert "cleared within 1 to 2 days" not in safety
+    assert "rarely seen in clinical settings" not in safety
+    assert "Most side effects pass within about 2 hours" not in safety
+    assert "These figures come from the esketamine nasal spray. IV ketamine may differ" in safety
+    article = page_text(client, "/articles/ketamine-infusion-therapy/")
+    assert re.search(r"Another gave 2 a week for 3 weeks \[\d+\]", article)
+
+
+def test_editors_can_record_who_funded_a_source_in_the_admin(staff_client):
+    source = Source.objects.get(slug="daly-2019-sustain-1")
+    page = staff_client.get(f"/admin/therapyinfo/source/{source.pk}/change/").content.decode()
+    page = unescape(page)
+    assert 'name="funder"' in page
+    assert "Janssen, the maker of esketamine (Spravato)" in page
+    assert "say 'funded by the maker' there too" in page

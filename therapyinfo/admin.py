@@ -820,7 +820,7 @@ class ArticleSectionAdmin(ContentAdmin):
 class SourceAdmin(ContentAdmin):
     list_display = ["__str__", "title", "kind", "journal", "year", "doi", "checked"]
     list_filter = ["kind", "year"]
-    search_fields = ["authors", "title", "journal", "doi", "finding"]
+    search_fields = ["authors", "title", "journal", "doi", "finding", "funder"]
     prepopulated_fields = {"slug": ["authors", "year"]}
 
     def get_deleted_objects(self, objs, request):

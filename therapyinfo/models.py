@@ -238,6 +238,13 @@ class Source(SlugNaturalKey, models.Model):
         "checked the page or filing still says this.",
     )
     finding = models.TextField(help_text="What it found, in one or two plain sentences.")
+    funder = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Who paid for the study, as the paper or registry says, e.g. "
+        "'Janssen (the maker of esketamine)'. Leave empty when not known. Where a "
+        "maker-funded result is used on a page, say 'funded by the maker' there too.",
+    )
     rendered = rendered_html_field()
 
     objects = SlugManager()
