@@ -478,7 +478,7 @@ def test_lsd_side_effects_give_what_the_trials_measured(client):
     html = client.get("/therapies/lsd/").content.decode()
     anxiety = side_effect_card(html, "Anxiety and fear")
     assert "8 had mild, short-lived unwanted effects" in anxiety
-    assert "1 had a serious episode of acute anxiety" in anxiety
+    assert "1 had a serious bout of anxiety that passed" in anxiety
     assert "Source: Holze" in anxiety
     pressure = side_effect_card(html, "Raised blood pressure")
     assert "blood pressure and heart rate was measured" in pressure

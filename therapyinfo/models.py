@@ -699,7 +699,13 @@ class TherapySideEffect(models.Model):
     side_effect = models.ForeignKey(
         SideEffect, on_delete=models.PROTECT, related_name="therapy_rows"
     )
-    frequency = models.CharField(max_length=12, choices=Frequency)
+    frequency = models.CharField(
+        max_length=12,
+        choices=Frequency,
+        help_text="As the source gives it. 'Not known' only when no listed source gives a "
+        "figure (not when the label or a trial table this row cites has one); then say what "
+        "is not known under 'how often, in words'.",
+    )
     severity = models.CharField(max_length=10, choices=Severity)
     how_often = models.CharField(
         "how often, in words",
