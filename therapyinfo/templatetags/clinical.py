@@ -81,6 +81,35 @@ def fold_headings(html):
     return mark_safe(html[:start] + folded)
 
 
+FIRST_LIST = re.compile(r"\A\s*<ul>\s*(<li>.*?</li>)(.*?)</ul>(.*)\Z", re.S)
+
+
+@register.filter
+def fold_after_first_item(html, label):
+    """A text that starts with a list: keep its first item in view (the most
+    important, by the editors' order) and fold the other items and the rest."""
+    match = FIRST_LIST.match(str(html))
+    if not match or not (match[2].strip() or match[3].strip()):
+        return html
+    rest = f"<ul>{match[2]}</ul>" if match[2].strip() else ""
+    return mark_safe(
+        f'<ul>{match[1]}</ul><details class="more"><summary>{escape(label)}</summary>'
+        f"{rest}{match[3]}</details>"
+    )
+
+
+@register.filter
+def fold_later_headings(html):
+    """Keep everything up to the second <h3> part open and fold each later part
+    under its heading: the first answer is read at once, the rest on a tap."""
+    html = str(html)
+    first = html.find("<h3>")
+    second = html.find("<h3>", first + 1) if first >= 0 else -1
+    if second < 0:
+        return html
+    return mark_safe(html[:second] + fold_headings(html[second:]))
+
+
 @register.filter
 def first_block(html):
     """The first paragraph of rendered Markdown."""
