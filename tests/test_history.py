@@ -6,6 +6,8 @@ other change. Runs on SQLite and on PostgreSQL (DATABASE_URL)."""
 from io import StringIO
 
 import pytest
+from django.apps import apps
+from django.contrib import admin
 from django.core.management import call_command
 from django.urls import reverse
 
@@ -217,3 +219,20 @@ def test_history_counts_every_kind_of_change(client, editor, reviewer, ketamine)
     html = client.get(history_url(ketamine)).content.decode()
     assert "Sent back by rev" in html and "Cite a source." in html
     assert Therapy.objects.get(pk=ketamine.pk).summary != "An editor's summary."
+
+
+CONTENT_MODELS = [
+    model
+    for model in apps.get_app_config("therapyinfo").get_models()
+    if admin.site.is_registered(model) and model is not Revision
+]
+
+
+@pytest.mark.parametrize("model", CONTENT_MODELS, ids=lambda m: m.__name__)
+def test_every_record_has_a_history_with_its_loaded_version(client, editor, model):
+    record = model.objects.first()
+    client.force_login(editor)
+    response = client.get(history_url(record))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Loaded from fixtures" in html and "Restore this version" in html
