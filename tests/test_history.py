@@ -3,15 +3,21 @@ is a revision; "History" lists them with who proposed and who published each; an
 "Restore this version" opens a pending revision that a reviewer publishes like any
 other change. Runs on SQLite and on PostgreSQL (DATABASE_URL)."""
 
+import threading
 from io import StringIO
 
 import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
+from django.db import connection, transaction
 from django.urls import reverse
 
 from therapyinfo.models import GlossaryTerm, Therapy
-from therapyinfo.revisions import Revision, RevisionStatus
+from therapyinfo.revisions import Revision, RevisionStatus, snapshot_of
 
+from .servers import postgresql_url
 from .support import history_url, restore, versions
 from .test_admin import form_data
 
@@ -217,3 +223,58 @@ def test_history_counts_every_kind_of_change(client, editor, reviewer, ketamine)
     html = client.get(history_url(ketamine)).content.decode()
     assert "Sent back by rev" in html and "Cite a source." in html
     assert Therapy.objects.get(pk=ketamine.pk).summary != "An editor's summary."
+
+
+CONTENT_MODELS = [
+    model
+    for model in apps.get_app_config("therapyinfo").get_models()
+    if admin.site.is_registered(model) and model is not Revision
+]
+
+
+@pytest.mark.parametrize("model", CONTENT_MODELS, ids=lambda m: m.__name__)
+def test_every_record_has_a_history_with_its_loaded_version(client, editor, model):
+    record = model.objects.first()
+    client.force_login(editor)
+    response = client.get(history_url(record))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Loaded from fixtures" in html and "Restore this version" in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_restore_during_another_save_waits_for_it_and_is_refused(client, django_user_model):
+    # Another editor's save holds the record (uncommitted) when the restore, from a
+    # history opened at the same version, is posted: the restore must wait for the
+    # row and see that save, not pass the version check and open a second revision.
+    postgresql_url()  # row locks are PostgreSQL's; SQLite has one writer at a time
+    ContentType.objects.clear_cache()  # a transactional test starts from a flushed database
+    call_command("load_content", stdout=StringIO())
+    user = django_user_model.objects.create_superuser("restore-lock", "r@example.org", "x")
+    term = GlossaryTerm.objects.get(slug=TERM)
+    client.force_login(user)
+    token = client.get(history_url(term)).context["edit_token"]
+    holding, done = threading.Event(), threading.Event()
+
+    def other_editors_save():
+        try:
+            with transaction.atomic():
+                list(GlossaryTerm.objects.select_for_update().filter(pk=term.pk).values("pk"))
+                Revision.record(term, snapshot_of(term), author=user)
+                holding.set()
+                done.wait(timeout=0.5)  # still uncommitted while the restore arrives
+        finally:
+            connection.close()
+
+    other = threading.Thread(target=other_editors_save)
+    other.start()
+    assert holding.wait(timeout=10)
+    url = reverse(
+        "admin:therapyinfo_glossaryterm_restore",
+        args=[term.pk, versions(term, status=RevisionStatus.LOADED).get().pk],
+    )
+    response = client.post(url, {"edit_token": token})
+    done.set()
+    other.join()
+    assert response.status_code == 409
+    assert versions(term, status=RevisionStatus.PENDING).count() == 1

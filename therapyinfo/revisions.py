@@ -502,7 +502,9 @@ class Revision(models.Model):
     content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
     object_id = models.PositiveIntegerField(null=True, blank=True)
     object_repr = models.CharField("record", max_length=200)
-    natural_key = models.JSONField(
+    # Not `natural_key`: a field of that name hides the serializers' method of
+    # that name, and `dumpdata --natural-primary` (the README's backup) fails.
+    record_key = models.JSONField(
         null=True, blank=True, help_text="The record's slug(s), kept after a deletion."
     )
     page_type = models.ForeignKey(
@@ -551,7 +553,7 @@ class Revision(models.Model):
             content_type=ContentType.objects.get_for_model(record),
             object_id=record.pk,
             object_repr=str(record)[:200],
-            natural_key=list(record.natural_key()) if hasattr(record, "natural_key") else None,
+            record_key=list(record.natural_key()) if hasattr(record, "natural_key") else None,
             page_type=ContentType.objects.get_for_model(page) if page else None,
             page_id=page.pk if page else None,
             data=jsonable(data),

@@ -138,4 +138,9 @@ class Migration(migrations.Migration):
             name='status',
             field=models.CharField(choices=[('pending', 'Awaiting review'), ('published', 'Published'), ('sent-back', 'Sent back'), ('draft', 'Saved (not public)'), ('replaced', 'Replaced by a later edit'), ('deleted', 'Deleted'), ('loaded', 'Loaded from fixtures')], default='pending', max_length=10),
         ),
+        migrations.RenameField(
+            model_name='revision',
+            old_name='natural_key',
+            new_name='record_key',
+        ),
     ]

@@ -191,7 +191,7 @@ class LoadPlan:
         return (
             Revision.objects.filter(
                 content_type=ContentType.objects.get_for_model(record),
-                natural_key=list(record.natural_key()),
+                record_key=list(record.natural_key()),
                 status=RevisionStatus.DELETED,
                 created__gt=self.last_load.loaded_at,
             )
