@@ -191,7 +191,7 @@ class ContentAdmin(EditorialAdminMixin, SimpleHistoryAdmin):
             (name, {**options, "fields": [f for f in options["fields"] if f != "change_note"]})
             for name, options in super().get_fieldsets(request, obj)
         ]
-        if obj is not None and revisions.can_publish(request.user, obj):
+        if revisions.can_publish(request.user, obj if obj is not None else self.model()):
             fieldsets.append(("Change note for readers", {"fields": ["change_note"]}))
         return fieldsets
 
@@ -264,9 +264,10 @@ class ContentAdmin(EditorialAdminMixin, SimpleHistoryAdmin):
         try:
             record = revision.publish(by=request.user, note=note)
         except (IntegrityError, ValidationError) as error:
-            # Someone else's change got there first (a clashing anchor, say): keep the
-            # revision for review rather than fail the request.
-            self.message_user(request, f"Not published: {error}", messages.ERROR)
+            # No change note, or someone else's change got there first (a clashing
+            # anchor, say): keep the revision for review rather than fail the request.
+            said = " ".join(error.messages) if isinstance(error, ValidationError) else error
+            self.message_user(request, f"Not published: {said}", messages.ERROR)
             return
         obj.pk = record.pk  # for an addition, the admin's redirect and log need it
         request.revision_published = True
@@ -430,6 +431,16 @@ class ReviewedForm(EditForm):
             return False
         stored = type(self.instance)._default_manager.filter(pk=self.instance.pk)
         return stored.filter(status=models.Status.PUBLISHED).exists()
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("status") == models.Status.PUBLISHED and not self.published_now():
+            # A reviewer taking a draft page live publishes it here, on this save.
+            try:
+                cleaned["change_note"] = revisions.check_change_note(cleaned.get("change_note"))
+            except ValidationError as error:
+                self.add_error("change_note", error)
+        return cleaned
 
     def clean_status(self):
         status = self.cleaned_data["status"]
@@ -743,7 +754,8 @@ class ReviewForm(forms.Form):
         label="Change note for readers",
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text='Shown under "What changed on this page" and on the updates page.',
+        help_text='Needed to publish. Shown under "What changed on this page" and on the '
+        "updates page.",
     )
     comment = forms.CharField(
         label="Comment for the editor",
@@ -815,7 +827,12 @@ class RevisionAdmin(admin.ModelAdmin):
                     try:
                         revision.publish(by=request.user, note=form.cleaned_data["note"])
                     except (IntegrityError, ValidationError) as error:
-                        form.add_error(None, f"Not published, the live page has changed: {error}")
+                        if getattr(error, "code", None) == revisions.NOTE_MISSING:
+                            form.add_error("note", error)
+                        else:
+                            form.add_error(
+                                None, f"Not published, the live page has changed: {error}"
+                            )
                     else:
                         self.message_user(request, f"Published: {revision.object_repr}.")
                         return HttpResponseRedirect(reverse("admin:index"))

@@ -27,6 +27,8 @@ from django.utils import timezone
 
 PUBLISH_SHARED = "therapyinfo.publish_revision"
 REVIEW_FIELDS = ("last_reviewed", "next_review_due", "reviewed_by_id")
+NOTE_REQUIRED = "Write a short change note: patients see it on /updates/."
+NOTE_MISSING = "change_note"  # the code of that refusal, so a form can show it on its field
 
 
 class RevisionStatus(models.TextChoices):
@@ -106,6 +108,14 @@ def set_reviewed(page, by):
     page.last_reviewed = date.today()
     page.next_review_due = next_review_date(page.last_reviewed)
     page.reviewed_by = by
+
+
+def check_change_note(note):
+    """The one rule for a publish's change note: readers see it on /updates/ and
+    under "What changed on this page", so a publish without one is refused."""
+    if not (note or "").strip():
+        raise ValidationError(NOTE_REQUIRED, code=NOTE_MISSING)
+    return note.strip()
 
 
 def needs_review_on_add(record):
@@ -531,7 +541,8 @@ class Revision(models.Model):
 
     def publish(self, by, note=""):
         """Apply this revision in one transaction, as clinical reviewer `by`, with a
-        change note for readers; the page's review date moves to today."""
+        change note for readers (refused without one when readers' text changes);
+        the page's review date moves to today."""
         if not self.may_publish(by):
             raise PermissionError("Only a clinical reviewer can publish.")
         with transaction.atomic():
@@ -548,6 +559,9 @@ class Revision(models.Model):
                     "them would undo that. Send them back, and edit the current version."
                 )
             content_changed = self.changes_content()
+            if content_changed:
+                # Only a review date moving needs no note: readers' text is the same.
+                note = check_change_note(note)
 
             def move_review_date(page):
                 # A review date older than the content it vouches for would mislead.
@@ -570,12 +584,13 @@ class Revision(models.Model):
 
     def mark_published(self, by, note=""):
         """Record that a draft page went live in a direct save (or the publish action)."""
+        note = check_change_note(note)
         record = self.live_record()
         target = page_of(record) or record
         self.status = RevisionStatus.PUBLISHED
         self.url = target.get_absolute_url() if hasattr(target, "get_absolute_url") else ""
         self.reviewer, self.reviewed_at = by, timezone.now()
-        self.note = note.strip() or "First published."
+        self.note = note
         self.save()
 
     def send_back(self, by, comment):

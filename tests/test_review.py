@@ -1,0 +1,136 @@
+"""The review screen and the publish rule (issue 18, part B): no publish without a
+change note for readers, a reviewer's save never publishes another editor's work
+unseen, word-level diffs, the editor's note to the reviewer, and source renames
+that would break citations."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from therapyinfo.models import Status, Therapy
+from therapyinfo.revisions import NOTE_REQUIRED, Revision, RevisionStatus
+
+from .test_admin import form_data
+
+pytestmark = pytest.mark.django_db
+
+
+def change_url(obj):
+    return reverse(f"admin:therapyinfo_{obj._meta.model_name}_change", args=[obj.pk])
+
+
+def review_url(revision):
+    return reverse("admin:therapyinfo_revision_review", args=[revision.pk])
+
+
+def edit(client, obj, **changes):
+    data = form_data(client.get(change_url(obj)))
+    data.update(changes)
+    return client.post(change_url(obj), data, follow=True)
+
+
+def public(client, url):
+    """The page as an anonymous visitor gets it."""
+    client.logout()
+    response = client.get(url)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def pending():
+    return Revision.objects.get(status=RevisionStatus.PENDING)
+
+
+# A publish needs a change note ------------------------------------------------
+
+
+@pytest.mark.parametrize("note", ["", "   \n  "])
+def test_publishing_on_the_review_screen_without_a_note_is_refused_and_changes_nothing(
+    client, editor, reviewer, ketamine, note
+):
+    old_summary = ketamine.summary
+    updates_before = public(client, "/updates/")
+    client.force_login(editor)
+    edit(client, ketamine, summary="A brand new summary for patients.")
+
+    client.force_login(reviewer)
+    response = client.post(review_url(pending()), {"note": note, "_publish": "1"})
+    assert response.status_code == 200
+    assert NOTE_REQUIRED in response.content.decode()
+    assert pending().reviewer is None
+
+    ketamine.refresh_from_db()
+    assert ketamine.summary == old_summary
+    assert "A brand new summary" not in public(client, "/therapies/ketamine/")
+    assert public(client, "/updates/") == updates_before
+
+
+def test_a_reviewer_save_without_a_note_keeps_the_change_for_review(client, reviewer, ketamine):
+    old_course = ketamine.typical_course
+    updates_before = public(client, "/updates/")
+    client.force_login(reviewer)
+    response = edit(client, ketamine, typical_course="Six sessions.", change_note=" ")
+    assert f"Not published: {NOTE_REQUIRED}" in response.content.decode()
+    ketamine.refresh_from_db()
+    assert ketamine.typical_course == old_course
+    assert pending().data["fields"]["typical_course"] == "Six sessions."
+    assert "Six sessions." not in public(client, "/therapies/ketamine/")
+    assert public(client, "/updates/") == updates_before
+
+    # Saving again with a note publishes the same work.
+    client.force_login(reviewer)
+    edit(client, ketamine, change_note="Clearer course text.")
+    ketamine.refresh_from_db()
+    assert ketamine.typical_course == "Six sessions."
+    assert "Clearer course text." in public(client, "/updates/")
+
+
+def test_taking_a_draft_page_live_needs_a_note(client, reviewer, draft_therapy):
+    client.force_login(reviewer)
+    response = edit(client, draft_therapy, status=Status.PUBLISHED)
+    assert response.status_code == 200
+    assert NOTE_REQUIRED in str(response.context["adminform"].form.errors["change_note"])
+    draft_therapy.refresh_from_db()
+    assert draft_therapy.status == Status.DRAFT
+
+    edit(client, draft_therapy, status=Status.PUBLISHED, change_note="A new guide.")
+    draft_therapy.refresh_from_db()
+    assert draft_therapy.status == Status.PUBLISHED
+    assert "A new guide." in public(client, "/updates/")
+
+
+def test_the_publish_service_refuses_an_empty_note_whoever_calls_it(client, editor, reviewer):
+    # Commands and scripts call Revision.publish directly, without a form.
+    ketamine = Therapy.objects.get(slug="ketamine")
+    client.force_login(editor)
+    edit(client, ketamine, summary="Proposed summary.")
+    with pytest.raises(ValidationError, match="Write a short change note"):
+        pending().publish(by=reviewer, note="  ")
+    assert pending().status == RevisionStatus.PENDING
+    ketamine.refresh_from_db()
+    assert ketamine.summary != "Proposed summary."
+
+
+def test_a_reviewer_save_over_another_editors_changes_waits_for_the_review_screen(
+    client, editor, reviewer, ketamine
+):
+    old_summary = ketamine.summary
+    client.force_login(editor)
+    edit(client, ketamine, summary="The editor's summary.")
+
+    client.force_login(reviewer)
+    response = edit(client, ketamine, typical_course="Six sessions.", change_note="Both edits.")
+    assert "Not published yet: this includes changes by ed" in response.content.decode()
+    ketamine.refresh_from_db()
+    assert (ketamine.summary, ketamine.typical_course) != ("The editor's summary.", "Six sessions.")
+    assert ketamine.summary == old_summary
+    page = public(client, "/therapies/ketamine/")
+    assert "The editor's summary." not in page and "Six sessions." not in page
+
+    client.force_login(reviewer)
+    revision = pending()
+    screen = client.get(review_url(revision)).content.decode()
+    assert "The editor&#x27;s summary." in screen and "Six sessions." in screen
+    client.post(review_url(revision), {"note": "Clearer summary and course.", "_publish": "1"})
+    ketamine.refresh_from_db()
+    assert (ketamine.summary, ketamine.typical_course) == ("The editor's summary.", "Six sessions.")
