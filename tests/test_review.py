@@ -134,3 +134,61 @@ def test_a_reviewer_save_over_another_editors_changes_waits_for_the_review_scree
     client.post(review_url(revision), {"note": "Clearer summary and course.", "_publish": "1"})
     ketamine.refresh_from_db()
     assert (ketamine.summary, ketamine.typical_course) == ("The editor's summary.", "Six sessions.")
+
+
+# Word-level diffs on the review screen ----------------------------------------
+
+
+def dosing_body(dose):
+    """About 700 characters of Markdown with one dose in the middle."""
+    before = (
+        "## How it is given\n\nThe medicine is a nasal spray used in a clinic, with a nurse "
+        "or doctor nearby. You stay for at least two hours after each dose, because it can "
+        "make you feel drowsy, dizzy or detached, and raise your blood pressure for a while. "
+    )
+    after = (
+        "\n\nYou cannot drive until the next day after a good night's sleep, so plan a lift "
+        "home. Most people have two sessions a week at first, then fewer. Tell the clinic "
+        "about every medicine you take, including ones you buy without a prescription, and "
+        "about any history of high blood pressure, heart problems or psychosis. The team "
+        "checks how you feel before and after each session and changes the plan with you."
+    )
+    return f"{before}A typical dose is {dose} mg, sprayed into each nostril in turn.{after}"
+
+
+def test_a_changed_dose_in_a_long_body_stands_out_on_the_review_screen(
+    client, editor, reviewer, ketamine
+):
+    ketamine.body = dosing_body(56)
+    ketamine.save()
+    assert len(ketamine.body) >= 700
+    client.force_login(editor)
+    edit(client, ketamine, body=dosing_body(84))
+
+    client.force_login(reviewer)
+    page = client.get(review_url(pending())).content.decode()
+    table = page.split('id="diff-fields"')[1].split("</table>")[0]
+    changes, full_text = table.split('<details class="diff-full">')
+    assert "<del>56</del><ins>84</ins> mg, sprayed" in changes
+    assert "unchanged words" in changes
+    # The far-away unchanged text is collapsed, not shown again in full...
+    assert "nasal spray used in a clinic" not in changes
+    assert "changes the plan with you" not in changes
+    # ...except in the full text, folded away under its own summary.
+    assert "<summary>Full text after publishing</summary>" in full_text
+    assert "A typical dose is 84 mg" in full_text and "56 mg" not in full_text
+
+
+def test_an_inline_row_change_is_marked_word_by_word(client, editor, reviewer):
+    psilocybin = Therapy.objects.get(slug="psilocybin")
+    rows = list(psilocybin.side_effects.select_related("side_effect"))  # the form's order
+    index, row = 0, rows[0]
+    client.force_login(editor)
+    edit(client, psilocybin, **{f"side_effects-{index}-how_long": "About 3 days <b>or</b> less"})
+
+    client.force_login(reviewer)
+    page = client.get(review_url(pending())).content.decode()
+    rows_table = page.split('id="diff-rows"')[1].split("</table>")[0]
+    assert "<td>Changed</td>" in rows_table and str(row.side_effect) in rows_table
+    assert "<ins>" in rows_table and "&lt;b&gt;or&lt;/b&gt;" in rows_table
+    assert "<b>or</b>" not in rows_table

@@ -28,6 +28,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import models, revisions
 from .admin_forms import EditorialAdminMixin, MarkdownPreviewMixin, TimelineUnitsMixin
+from .diffs import marked_diff
 from .preview import preview_url
 from .readability import BODY_TARGET, SUMMARY_TARGET, grades
 from .review import DUE_SOON_DAYS
@@ -848,7 +849,7 @@ class RevisionAdmin(admin.ModelAdmin):
             "title": f"Review changes to {revision.object_repr}",
             "opts": self.opts,
             "revision": revision,
-            "diff": revision.diff(),
+            "diff": marked_diff(revision.diff()),
             "form": form,
             "may_publish": may_publish and pending,
             "record_url": reverse(
