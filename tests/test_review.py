@@ -192,3 +192,32 @@ def test_an_inline_row_change_is_marked_word_by_word(client, editor, reviewer):
     assert "<td>Changed</td>" in rows_table and str(row.side_effect) in rows_table
     assert "<ins>" in rows_table and "&lt;b&gt;or&lt;/b&gt;" in rows_table
     assert "<b>or</b>" not in rows_table
+
+
+# The editor's note to the reviewer ------------------------------------------
+
+
+def test_the_editors_note_is_shown_to_the_reviewer_and_never_to_readers(
+    client, editor, reviewer, ketamine
+):
+    note = "New figure from the trial's table 2 <see page 4>."
+    client.force_login(editor)
+    form = client.get(change_url(ketamine)).content.decode()
+    assert "Note for the clinical reviewer" in form
+    edit(client, ketamine, summary="A summary with a new figure.", note_for_reviewer=note)
+    assert pending().editor_note == note
+
+    # The next edit opens on the work awaiting review, its note included.
+    reopened = client.get(change_url(ketamine)).context["adminform"].form
+    assert reopened["note_for_reviewer"].value() == note
+
+    client.force_login(reviewer)
+    screen = client.get(review_url(pending())).content.decode()
+    shown = screen.split('id="editor-note"')[1].split("</div>")[0]
+    assert "Note from ed for the reviewer" in shown
+    assert "table 2 &lt;see page 4&gt;." in shown
+    client.post(review_url(pending()), {"note": "A new figure in the summary.", "_publish": "1"})
+    ketamine.refresh_from_db()
+    assert ketamine.summary == "A summary with a new figure."
+    for url in ("/therapies/ketamine/", "/updates/", "/updates/feed/"):
+        assert "table 2" not in public(client, url)

@@ -79,10 +79,20 @@ class EditForm(ContentForm):
         help_text='Shown to readers under "What changed on this page" and on the updates '
         "page. Plain words, one or two sentences.",
     )
+    note_for_reviewer = forms.CharField(
+        label="Note for the clinical reviewer",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Optional: why you made this change, and the source of any new figure. "
+        "The reviewer sees it beside your changes; readers never do.",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["edit_token"].initial = revisions.latest_token(self.instance)
+        work = getattr(self.instance, "continued_revision", None)
+        if work is not None:  # the form opens on this work, so on its note too
+            self.initial.setdefault("note_for_reviewer", work.editor_note)
         for name, ids in getattr(self.instance, "pending_m2m", {}).items():
             if name in self.fields:
                 self.initial[name] = ids
@@ -188,10 +198,12 @@ class ContentAdmin(EditorialAdminMixin, SimpleHistoryAdmin):
         return kwargs
 
     def get_fieldsets(self, request, obj=None):
+        added_here = {"change_note", "note_for_reviewer"}
         fieldsets = [
-            (name, {**options, "fields": [f for f in options["fields"] if f != "change_note"]})
+            (name, {**options, "fields": [f for f in options["fields"] if f not in added_here]})
             for name, options in super().get_fieldsets(request, obj)
         ]
+        fieldsets.append(("Note for the clinical reviewer", {"fields": ["note_for_reviewer"]}))
         if revisions.can_publish(request.user, obj if obj is not None else self.model()):
             fieldsets.append(("Change note for readers", {"fields": ["change_note"]}))
         return fieldsets
@@ -231,7 +243,11 @@ class ContentAdmin(EditorialAdminMixin, SimpleHistoryAdmin):
         super().save_related(request, form, formsets, change)
         data = revisions.snapshot_of(obj, like=revisions.snapshot_from_forms(form, formsets))
         revision = revisions.Revision.record(
-            obj, data, request.user, status=revisions.RevisionStatus.DRAFT
+            obj,
+            data,
+            request.user,
+            status=revisions.RevisionStatus.DRAFT,
+            editor_note=form.cleaned_data.get("note_for_reviewer", ""),
         )
         if revisions.is_live(obj):
             # A draft page a reviewer has just published.
@@ -248,7 +264,12 @@ class ContentAdmin(EditorialAdminMixin, SimpleHistoryAdmin):
         if replaced is not None:  # this form opened on it (EditForm checks), so builds on it
             replaced.status = revisions.RevisionStatus.REPLACED
             replaced.save(update_fields=["status"])
-        revision = revisions.Revision.record(obj, data, author=request.user)
+        revision = revisions.Revision.record(
+            obj,
+            data,
+            author=request.user,
+            editor_note=form.cleaned_data.get("note_for_reviewer", ""),
+        )
         if not revision.may_publish(request.user):
             return
         if replaced is not None and replaced.author_id != request.user.pk:
@@ -772,7 +793,7 @@ class RevisionAdmin(admin.ModelAdmin):
 
     list_display = ["object_repr", "kind", "status", "author", "created", "reviewer", "note"]
     list_filter = ["status", "content_type"]
-    search_fields = ["object_repr", "note", "comment"]
+    search_fields = ["object_repr", "note", "comment", "editor_note"]
     list_select_related = ["author", "reviewer", "content_type"]
     date_hierarchy = "created"
 

@@ -441,6 +441,12 @@ class Revision(models.Model):
         "change note", blank=True, help_text="Shown to readers: what changed, in plain words."
     )
     comment = models.TextField(blank=True, help_text="The reviewer's comment when sent back.")
+    editor_note = models.TextField(
+        "note for the reviewer",
+        blank=True,
+        help_text="From the editor to the clinical reviewer: why the change, where a new "
+        "figure comes from. Shown on the review screen, never to readers.",
+    )
 
     class Meta:
         ordering = ["-created", "-pk"]
@@ -451,7 +457,7 @@ class Revision(models.Model):
         return f"{self.object_repr} ({self.get_status_display()}, {self.created:%d %b %Y %H:%M})"
 
     @classmethod
-    def record(cls, record, data, author, status=RevisionStatus.PENDING):
+    def record(cls, record, data, author, status=RevisionStatus.PENDING, editor_note=""):
         page = page_of(record)
         if status == RevisionStatus.PENDING:
             # What the editor started from: publishing refuses if the live record
@@ -468,6 +474,7 @@ class Revision(models.Model):
             data=jsonable(data),
             status=status,
             author=author,
+            editor_note=editor_note.strip(),
         )
 
     @property
