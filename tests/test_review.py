@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from therapyinfo.models import Status, Therapy
+from therapyinfo.models import Source, Status, Therapy
 from therapyinfo.revisions import NOTE_REQUIRED, Revision, RevisionStatus
 
 from .test_admin import form_data
@@ -221,3 +221,45 @@ def test_the_editors_note_is_shown_to_the_reviewer_and_never_to_readers(
     assert ketamine.summary == "A summary with a new figure."
     for url in ("/therapies/ketamine/", "/updates/", "/updates/feed/"):
         assert "table 2" not in public(client, url)
+
+
+# Renaming a cited source -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("slug", "page", "url"),
+    [
+        ("yerubandi-2024", "Therapy: Psilocybin therapy", "/therapies/psilocybin/"),
+        (
+            "anand-2023",
+            "Article: Ketamine infusion therapy for depression",
+            "/articles/ketamine-infusion-therapy/",
+        ),
+    ],
+)
+def test_renaming_a_cited_source_is_refused_naming_the_pages(
+    client, editor, reviewer, slug, page, url
+):
+    source = Source.objects.get(slug=slug)
+    cited = public(client, url)
+    assert 'class="cite"' in cited and source.title in cited
+    for user in (editor, reviewer):
+        client.force_login(user)
+        response = edit(client, source, slug="renamed-source", change_note="Renamed.")
+        assert response.status_code == 200
+        error = " ".join(response.context["adminform"].form.errors["slug"])
+        assert f"cite this source as [@{slug}]" in error and page in error
+    source.refresh_from_db()
+    assert source.slug == slug
+    assert not Revision.objects.filter(object_repr=str(source)).exists()
+    assert public(client, url) == cited
+
+
+def test_an_uncited_source_can_be_renamed(client, reviewer):
+    source = Source.objects.get(slug="zarate-2006")
+    source.pk, source.slug, source.doi, source.url = None, "uncited", "", "https://example.org/x"
+    source.save()
+    client.force_login(reviewer)
+    edit(client, source, slug="uncited-renamed", change_note="A clearer short name.")
+    source.refresh_from_db()
+    assert source.slug == "uncited-renamed"

@@ -738,8 +738,28 @@ class ArticleSectionAdmin(ContentAdmin):
     prepopulated_fields = {"anchor": ["heading"]}
 
 
+class SourceForm(EditForm):
+    def clean_slug(self):
+        """A slug that text cites as [@slug] stays: renamed, those citations would
+        silently vanish from patients' pages."""
+        slug = self.cleaned_data["slug"]
+        stored = models.Source.objects.filter(pk=self.instance.pk).first()
+        if stored is None or slug == stored.slug:
+            return slug
+        citing = revisions.citing_records(stored, links=False)
+        if citing:
+            raise ValidationError(
+                f"The slug was not changed: these pages cite this source as [@{stored.slug}], "
+                f"and a new slug would break their citations: {'; '.join(citing)}. To rename "
+                "it, add a source with the new slug, change each citation to it, then delete "
+                "this one."
+            )
+        return slug
+
+
 @admin.register(models.Source)
 class SourceAdmin(ContentAdmin):
+    form = SourceForm
     list_display = ["__str__", "title", "kind", "journal", "year", "doi", "checked"]
     list_filter = ["kind", "year"]
     search_fields = ["authors", "title", "journal", "doi", "finding"]

@@ -619,9 +619,10 @@ class ContentLoad(models.Model):
         return f"Content loaded {self.loaded_at:%Y-%m-%d %H:%M}"
 
 
-def citing_records(source):
+def citing_records(source, links=True):
     """Where a source is used: every record that cites `[@slug]` in its text or
-    links to it, named by the page it is on ("Therapy: Ketamine"), sorted."""
+    (unless `links` is false) links to it, named by the page it is on
+    ("Therapy: Ketamine"), sorted."""
     from django.apps import apps
     from django.db.models import Q
 
@@ -644,7 +645,7 @@ def citing_records(source):
             query |= Q(**{f"{name}__contains": marker})
         if text_fields:
             found.update(label(record) for record in model._default_manager.filter(query))
-    for relation in source._meta.related_objects:
+    for relation in source._meta.related_objects if links else ():
         model = relation.related_model
         if model._meta.model_name.startswith("historical") or model in (Revision, ContentLoad):
             continue
