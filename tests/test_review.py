@@ -263,3 +263,16 @@ def test_an_uncited_source_can_be_renamed(client, reviewer):
     edit(client, source, slug="uncited-renamed", change_note="A clearer short name.")
     source.refresh_from_db()
     assert source.slug == "uncited-renamed"
+
+
+# The row lock is taken by the save, not by the form -------------------------
+
+
+@pytest.mark.parametrize("object_id", ["not-a-number", "999999"])
+def test_a_save_to_a_record_that_is_not_there_is_not_a_500(client, reviewer, object_id):
+    client.force_login(reviewer)
+    before = Revision.objects.count()
+    url = reverse("admin:therapyinfo_therapy_change", args=[object_id])
+    response = client.post(url, {"name": "x"})
+    assert response.status_code == 302  # the admin's own "does not exist" answer
+    assert Revision.objects.count() == before

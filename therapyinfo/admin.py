@@ -16,9 +16,10 @@ from datetime import date, timedelta
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, router, transaction
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -109,12 +110,9 @@ class EditForm(ContentForm):
                 "This form did not say which version of the record it was opened at, so "
                 "nothing was saved. Reload the page and make your changes again."
             )
-        # Checked with the record's row locked until this save commits (the admin
-        # saves in one transaction), so of two saves from forms opened at the
-        # same version the second waits, sees the first and is refused. Without
-        # the lock both pass and the second silently replaces the first.
-        model = type(self.instance)
-        list(model._default_manager.select_for_update().filter(pk=self.instance.pk).values("pk"))
+        # The admin holds the record's row from before this check until the save
+        # commits (ContentAdmin.changeform_view), so of two saves from forms opened
+        # at the same version the second waits here, sees the first and is refused.
         if revisions.latest_token(self.instance) != posted:
             what = revisions.what_changed_since(self.instance, posted)
             raise ValidationError(
@@ -164,6 +162,24 @@ class ContentAdmin(EditorialAdminMixin, SimpleHistoryAdmin):
 
     def get_list_filter(self, request):
         return [*super().get_list_filter(request), PendingFilter]
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method != "POST" or object_id is None:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        # A save holds the record's row until it commits, from before its form's
+        # version check: without the lock two saves from forms opened at the same
+        # version both pass the check and the second silently replaces the first.
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            self.lock_record(object_id)
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def lock_record(self, object_id):
+        try:
+            pk = self.opts.pk.to_python(unquote(object_id))
+        except ValidationError:
+            return  # no such record: the admin answers that itself
+        rows = self.model._default_manager.select_for_update().filter(pk=pk)
+        list(rows.values("pk"))
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
