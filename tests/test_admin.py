@@ -64,7 +64,7 @@ def test_an_edit_to_onset_shows_on_the_comparison_page(staff_client, client):
     ketamine = Therapy.objects.get(slug="ketamine")
     url = reverse("admin:therapyinfo_therapy_change", args=[ketamine.pk])
     data = form_data(staff_client.get(url))
-    data.update(onset_min="3", onset_max="7", onset_unit="hours")
+    data.update(onset_min="3", onset_max="7", onset_unit="hours", change_note="New onset.")
     response = staff_client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     ketamine.refresh_from_db()

@@ -48,6 +48,7 @@ def test_admin_login_and_save_without_csp_violations(live_server, browser_page, 
     # A change form with the admin's own scripts (prepopulated slug, actions).
     page.goto(f"{admin}therapyinfo/glossaryterm/{term.pk}/change/")
     page.fill("#id_definition", "Changed in the browser test.")
+    page.fill("#id_change_note", "A clearer definition.")  # a superuser's save publishes
     page.click("input[name=_save]")
     page.wait_for_selector(".messagelist .success")
     # A page with inlines and the filter widget, saved unchanged.

@@ -136,6 +136,7 @@ def test_ranges_typed_in_any_unit_round_trip(staff_client, typed, stored, shown_
     data = form_data(staff_client.get(url))
     names = ["onset_min", "onset_max", "onset_unit", "duration_min", "duration_max"]
     data.update(zip([*names, "duration_unit"], typed, strict=True))
+    data["change_note"] = "New timeline figures."
     response = staff_client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     ketamine.refresh_from_db()
@@ -244,6 +245,7 @@ def test_saving_text_that_sanitising_cuts_shows_a_notice(staff_client):
     url = change_url(ketamine)
     data = form_data(staff_client.get(url))
     data["body"] += '\n\n<script>alert("x")</script> [click](javascript:alert(1))'
+    data["change_note"] = "A new paragraph."
     response = staff_client.post(url, data, follow=True)
     assert response.status_code == 200
     notices = warnings_after(response)
@@ -260,6 +262,7 @@ def test_notice_names_an_inline_section_too(staff_client):
     url = change_url(article)
     data = form_data(staff_client.get(url))
     data["sections-0-body"] += "\n\n<img src=x onerror=alert(1)>"
+    data["change_note"] = "A new picture."
     response = staff_client.post(url, data, follow=True)
     notices = warnings_after(response)
     assert len(notices) == 1 and "onerror=" in notices[0] and "<img>" in notices[0]
@@ -271,6 +274,7 @@ def test_no_notice_when_nothing_is_removed(staff_client):
     url = change_url(ketamine)
     data = form_data(staff_client.get(url))
     data["body"] += "\n\nA plain new sentence with a [link](https://example.org)."
+    data["change_note"] = "A new sentence."
     response = staff_client.post(url, data, follow=True)
     assert warnings_after(response) == []
     assert any("Published: Ketamine" in str(m) for m in response.context["messages"])

@@ -13,6 +13,7 @@ from django.test import Client
 from tests.browser_support import launched_chromium
 from tests.test_admin_browser import RECORD_VIOLATIONS
 from therapyinfo.models import Article, Comparison, Therapy
+from therapyinfo.revisions import Revision, snapshot_of
 
 WIDTH = 1280
 
@@ -108,6 +109,7 @@ def test_markdown_preview_follows_typing_and_save_warns(live_server, signed_in_p
     removed = preview.locator(".md-preview__removed")
     assert removed.is_visible() and "<script>" in removed.inner_text()
 
+    page.fill("#id_change_note", "A fresh heading.")  # a superuser's save publishes
     page.click("input[name=_continue]")
     warning = page.locator(".messagelist .warning")
     warning.wait_for()
@@ -127,4 +129,22 @@ def test_preview_appears_on_article_sections_added_after_load(live_server, signe
     added.locator("textarea").first.fill("A **bold** start.")
     added.locator(".md-preview strong").wait_for()
     assert added.locator(".md-preview strong").inner_text() == "bold"
+    assert page.evaluate("window.__cspViolations") == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_review_screen_fits_1280_px_under_the_csp(live_server, signed_in_page):
+    page = signed_in_page
+    ketamine = Therapy.objects.get(slug="ketamine")
+    data = snapshot_of(ketamine)
+    long_word = "x" * 300  # a pasted address with no spaces must not widen the page
+    data["fields"]["body"] = ketamine.body.replace("anaesthetic", f"anaesthetic {long_word}", 1)
+    data["fields"]["summary"] = "A new summary in plain words for patients."
+    revision = Revision.record(ketamine, data, author=None)
+    page.goto(f"{live_server.url}/{settings.ADMIN_URL}therapyinfo/revision/{revision.pk}/review/")
+    assert long_word in "".join(page.locator("#diff-fields ins").all_inner_texts())
+    page.get_by_text("Full text after publishing").first.click()
+    measured = page.evaluate(MEASURE)
+    assert measured["scrollWidth"] <= WIDTH, measured
+    assert measured["outside"] == [], measured["outside"]
     assert page.evaluate("window.__cspViolations") == []

@@ -106,7 +106,10 @@ def walk(live_server, chromium, psilocybin, index):
     reviewer = sign_in(chromium, live_server, "reviewer", "/admin/")
     assert "1 awaiting review" in reviewer.locator("#awaiting-count").inner_text()
     reviewer.locator("#awaiting-review a", has_text="Psilocybin").click()
-    assert NEW_SUMMARY in reviewer.locator("#diff-fields").inner_text()
+    summary_row = reviewer.locator("#diff-fields tr", has_text="Summary")
+    assert "studied" in summary_row.locator("ins").first.inner_text()
+    summary_row.get_by_text("Full text after publishing").click()
+    assert NEW_SUMMARY in summary_row.locator(".diff-full").inner_text()
     rows = reviewer.locator("#diff-rows").inner_text()
     assert "Headache" in rows and "Serious: get help" in rows
 

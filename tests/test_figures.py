@@ -86,6 +86,7 @@ def test_the_admin_saves_the_same_figure_with_a_citation(staff_client):
     url = reverse("admin:therapyinfo_articlesection_change", args=[section.pk])
     data = form_data(staff_client.get(url))
     data["body"] = section.body + "\n\n55.4% responded to ketamine [@anand-2023]."
+    data["change_note"] = "A cited figure."
     assert staff_client.post(url, data).status_code == 302
     section.refresh_from_db()
     assert "55.4% responded" in section.body

@@ -36,7 +36,7 @@ def review_url(revision):
 
 def edit(client, obj, data=None, **changes):
     data = data or form_data(client.get(change_url(obj)))
-    data.update(changes)
+    data.update({"change_note": "Changed in a test.", **changes})  # a reviewer's save publishes
     response = client.post(change_url(obj), data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     return response

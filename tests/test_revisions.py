@@ -36,8 +36,10 @@ def review_url(revision):
 
 
 def edit(client, obj, **changes):
+    """Post the change form with `changes`; a reviewer's save publishes, which
+    needs a change note (tests/test_review.py tests a save without one)."""
     data = form_data(client.get(change_url(obj)))
-    data.update(changes)
+    data.update({"change_note": "Changed in a test.", **changes})
     return client.post(change_url(obj), data)
 
 
@@ -281,6 +283,7 @@ def test_second_save_of_a_stale_form_is_refused_naming_who_and_when(
     assert stale["edit_token"] == fresh["edit_token"]
 
     fresh["typical_course"] = "Alice's text."
+    fresh["change_note"] = "Alice's course text."
     assert client.post(change_url(ketamine), fresh).status_code == 302
 
     client.force_login(reviewer)

@@ -42,7 +42,12 @@ def test_an_admin_edit_on_one_server_is_served_by_another_within_a_second(shared
         saved = server_a.admin_post(
             admin,
             f"/{settings.ADMIN_URL}therapyinfo/glossaryterm/{term.pk}/change/",
-            {"slug": term.slug, "term": term.term, "definition": new_definition},
+            {
+                "slug": term.slug,
+                "term": term.term,
+                "definition": new_definition,
+                "change_note": "A clearer definition.",
+            },
         )
         assert saved.status == 302, saved.body[:1000]
         edited_at = time.monotonic()

@@ -128,7 +128,9 @@ def test_editor_cannot_publish_a_new_article(client, editor):
 
 def test_reviewer_can_publish_and_mark_reviewed(client, reviewer, draft_therapy):
     client.force_login(reviewer)
-    response = post_change(client, draft_therapy, status="published", mark_reviewed="on")
+    response = post_change(
+        client, draft_therapy, status="published", mark_reviewed="on", change_note="A new guide."
+    )
     assert response.status_code == 302, response.context["adminform"].form.errors
     draft_therapy.refresh_from_db()
     today = date.today()
@@ -304,7 +306,12 @@ def test_dangerous_markdown_saved_in_admin_never_reaches_visitors(
 ):
     section = ArticleSection.objects.filter(article__status=Status.PUBLISHED).first()
     client.force_login(reviewer)
-    response = post_change(client, section, body=f"Safe words.\n\n{dangerous}\n\nMore words.")
+    response = post_change(
+        client,
+        section,
+        body=f"Safe words.\n\n{dangerous}\n\nMore words.",
+        change_note="New words.",
+    )
     assert response.status_code == 302
     client.logout()
     html = client.get(section.article.get_absolute_url()).content.decode()

@@ -19,7 +19,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, router, transaction
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -28,6 +28,7 @@ from django.utils.html import format_html, format_html_join
 
 from . import models, revisions
 from .admin_forms import EditorialAdminMixin, MarkdownPreviewMixin, TimelineUnitsMixin
+from .diffs import marked_diff
 from .preview import preview_url
 from .readability import BODY_TARGET, KEY_FACTS_TARGET, SUMMARY_TARGET, grades
 from .review import DUE_SOON_DAYS
@@ -77,10 +78,20 @@ class EditForm(ContentForm):
         help_text='Shown to readers under "What changed on this page" and on the updates '
         "page. Plain words, one or two sentences.",
     )
+    note_for_reviewer = forms.CharField(
+        label="Note for the clinical reviewer",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Optional: why you made this change, and the source of any new figure. "
+        "The reviewer sees it beside your changes; readers never do.",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["edit_token"].initial = revisions.latest_token(self.instance)
+        work = getattr(self.instance, "continued_revision", None)
+        if work is not None:  # the form opens on this work, so on its note too
+            self.initial.setdefault("note_for_reviewer", work.editor_note)
         for name, ids in getattr(self.instance, "pending_m2m", {}).items():
             if name in self.fields:
                 self.initial[name] = ids
@@ -97,12 +108,9 @@ class EditForm(ContentForm):
                 "This form did not say which version of the record it was opened at, so "
                 "nothing was saved. Reload the page and make your changes again."
             )
-        # Checked with the record's row locked until this save commits (the admin
-        # saves in one transaction), so of two saves from forms opened at the
-        # same version the second waits, sees the first and is refused. Without
-        # the lock both pass and the second silently replaces the first.
-        model = type(self.instance)
-        list(model._default_manager.select_for_update().filter(pk=self.instance.pk).values("pk"))
+        # The admin holds the record's row from before this check until the save
+        # commits (ContentAdmin.changeform_view), so of two saves from forms opened
+        # at the same version the second waits here, sees the first and is refused.
         if revisions.latest_token(self.instance) != posted:
             what = revisions.what_changed_since(self.instance, posted)
             raise ValidationError(
@@ -142,6 +150,24 @@ class ContentAdmin(EditorialAdminMixin, admin.ModelAdmin):
     def get_list_filter(self, request):
         return [*super().get_list_filter(request), PendingFilter]
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method != "POST" or object_id is None:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        # A save holds the record's row until it commits, from before its form's
+        # version check: without the lock two saves from forms opened at the same
+        # version both pass the check and the second silently replaces the first.
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            self.lock_record(object_id)
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def lock_record(self, object_id):
+        try:
+            pk = self.opts.pk.to_python(unquote(object_id))
+        except ValidationError:
+            return  # no such record: the admin answers that itself
+        rows = self.model._default_manager.select_for_update().filter(pk=pk)
+        list(rows.values("pk"))
+
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)
         match = request.resolver_match
@@ -169,11 +195,13 @@ class ContentAdmin(EditorialAdminMixin, admin.ModelAdmin):
         return kwargs
 
     def get_fieldsets(self, request, obj=None):
+        added_here = {"change_note", "note_for_reviewer"}
         fieldsets = [
-            (name, {**options, "fields": [f for f in options["fields"] if f != "change_note"]})
+            (name, {**options, "fields": [f for f in options["fields"] if f not in added_here]})
             for name, options in super().get_fieldsets(request, obj)
         ]
-        if obj is not None and revisions.can_publish(request.user, obj):
+        fieldsets.append(("Note for the clinical reviewer", {"fields": ["note_for_reviewer"]}))
+        if revisions.can_publish(request.user, obj if obj is not None else self.model()):
             fieldsets.append(("Change note for readers", {"fields": ["change_note"]}))
         return fieldsets
 
@@ -196,7 +224,11 @@ class ContentAdmin(EditorialAdminMixin, admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         data = revisions.snapshot_of(obj, like=revisions.snapshot_from_forms(form, formsets))
         revision = revisions.Revision.record(
-            obj, data, request.user, status=revisions.RevisionStatus.DRAFT
+            obj,
+            data,
+            request.user,
+            status=revisions.RevisionStatus.DRAFT,
+            editor_note=form.cleaned_data.get("note_for_reviewer", ""),
         )
         if revisions.is_live(obj):
             # A draft page a reviewer has just published.
@@ -213,7 +245,12 @@ class ContentAdmin(EditorialAdminMixin, admin.ModelAdmin):
         if replaced is not None:  # this form opened on it (EditForm checks), so builds on it
             replaced.status = revisions.RevisionStatus.REPLACED
             replaced.save(update_fields=["status"])
-        revision = revisions.Revision.record(obj, data, author=request.user)
+        revision = revisions.Revision.record(
+            obj,
+            data,
+            author=request.user,
+            editor_note=form.cleaned_data.get("note_for_reviewer", ""),
+        )
         if not revision.may_publish(request.user):
             return
         if replaced is not None and replaced.author_id != request.user.pk:
@@ -230,9 +267,10 @@ class ContentAdmin(EditorialAdminMixin, admin.ModelAdmin):
         try:
             record = revision.publish(by=request.user, note=note)
         except (IntegrityError, ValidationError) as error:
-            # Someone else's change got there first (a clashing anchor, say): keep the
-            # revision for review rather than fail the request.
-            self.message_user(request, f"Not published: {error}", messages.ERROR)
+            # No change note, or someone else's change got there first (a clashing
+            # anchor, say): keep the revision for review rather than fail the request.
+            said = " ".join(error.messages) if isinstance(error, ValidationError) else error
+            self.message_user(request, f"Not published: {said}", messages.ERROR)
             return
         obj.pk = record.pk  # for an addition, the admin's redirect and log need it
         request.revision_published = True
@@ -480,6 +518,16 @@ class ReviewedForm(EditForm):
             return False
         stored = type(self.instance)._default_manager.filter(pk=self.instance.pk)
         return stored.filter(status=models.Status.PUBLISHED).exists()
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("status") == models.Status.PUBLISHED and not self.published_now():
+            # A reviewer taking a draft page live publishes it here, on this save.
+            try:
+                cleaned["change_note"] = revisions.check_change_note(cleaned.get("change_note"))
+            except ValidationError as error:
+                self.add_error("change_note", error)
+        return cleaned
 
     def clean_status(self):
         status = self.cleaned_data["status"]
@@ -816,8 +864,28 @@ class ArticleSectionAdmin(ContentAdmin):
     prepopulated_fields = {"anchor": ["heading"]}
 
 
+class SourceForm(EditForm):
+    def clean_slug(self):
+        """A slug that text cites as [@slug] stays: renamed, those citations would
+        silently vanish from patients' pages."""
+        slug = self.cleaned_data["slug"]
+        stored = models.Source.objects.filter(pk=self.instance.pk).first()
+        if stored is None or slug == stored.slug:
+            return slug
+        citing = revisions.citing_records(stored, links=False)
+        if citing:
+            raise ValidationError(
+                f"The slug was not changed: these pages cite this source as [@{stored.slug}], "
+                f"and a new slug would break their citations: {'; '.join(citing)}. To rename "
+                "it, add a source with the new slug, change each citation to it, then delete "
+                "this one."
+            )
+        return slug
+
+
 @admin.register(models.Source)
 class SourceAdmin(ContentAdmin):
+    form = SourceForm
     list_display = ["__str__", "title", "kind", "journal", "year", "doi", "checked"]
     list_filter = ["kind", "year"]
     search_fields = ["authors", "title", "journal", "doi", "finding", "funder"]
@@ -854,7 +922,8 @@ class ReviewForm(forms.Form):
         label="Change note for readers",
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text='Shown under "What changed on this page" and on the updates page.',
+        help_text='Needed to publish. Shown under "What changed on this page" and on the '
+        "updates page.",
     )
     comment = forms.CharField(
         label="Comment for the editor",
@@ -870,7 +939,7 @@ class RevisionAdmin(admin.ModelAdmin):
 
     list_display = ["object_repr", "kind", "status", "author", "created", "reviewer", "note"]
     list_filter = ["status", "content_type"]
-    search_fields = ["object_repr", "note", "comment"]
+    search_fields = ["object_repr", "note", "comment", "editor_note"]
     list_select_related = ["author", "reviewer", "content_type"]
     date_hierarchy = "created"
 
@@ -926,7 +995,12 @@ class RevisionAdmin(admin.ModelAdmin):
                     try:
                         revision.publish(by=request.user, note=form.cleaned_data["note"])
                     except (IntegrityError, ValidationError) as error:
-                        form.add_error(None, f"Not published, the live page has changed: {error}")
+                        if getattr(error, "code", None) == revisions.NOTE_MISSING:
+                            form.add_error("note", error)
+                        else:
+                            form.add_error(
+                                None, f"Not published, the live page has changed: {error}"
+                            )
                     else:
                         self.message_user(request, f"Published: {revision.object_repr}.")
                         return HttpResponseRedirect(reverse("admin:index"))
@@ -942,7 +1016,7 @@ class RevisionAdmin(admin.ModelAdmin):
             "title": f"Review changes to {revision.object_repr}",
             "opts": self.opts,
             "revision": revision,
-            "diff": revision.diff(),
+            "diff": marked_diff(revision.diff()),
             "form": form,
             "may_publish": may_publish and pending,
             "record_url": reverse(

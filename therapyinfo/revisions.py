@@ -32,6 +32,8 @@ from django.utils import timezone
 
 PUBLISH_SHARED = "therapyinfo.publish_revision"
 REVIEW_FIELDS = ("last_reviewed", "next_review_due", "reviewed_by_id")
+NOTE_REQUIRED = "Write a short change note: patients see it on /updates/."
+NOTE_MISSING = "change_note"  # the code of that refusal, so a form can show it on its field
 
 
 class RevisionStatus(models.TextChoices):
@@ -116,6 +118,14 @@ def set_reviewed(page, by):
     page.last_reviewed = date.today()
     page.next_review_due = next_review_date(page.last_reviewed)
     page.reviewed_by = by
+
+
+def check_change_note(note):
+    """The one rule for a publish's change note: readers see it on /updates/ and
+    under "What changed on this page", so a publish without one is refused."""
+    if not (note or "").strip():
+        raise ValidationError(NOTE_REQUIRED, code=NOTE_MISSING)
+    return note.strip()
 
 
 def needs_review_on_add(record):
@@ -532,6 +542,12 @@ class Revision(models.Model):
         "change note", blank=True, help_text="Shown to readers: what changed, in plain words."
     )
     comment = models.TextField(blank=True, help_text="The reviewer's comment when sent back.")
+    editor_note = models.TextField(
+        "note for the reviewer",
+        blank=True,
+        help_text="From the editor to the clinical reviewer: why the change, where a new "
+        "figure comes from. Shown on the review screen, never to readers.",
+    )
 
     class Meta:
         ordering = ["-created", "-pk"]
@@ -542,7 +558,9 @@ class Revision(models.Model):
         return f"{self.object_repr} ({self.get_status_display()}, {self.created:%d %b %Y %H:%M})"
 
     @classmethod
-    def record(cls, record, data, author, status=RevisionStatus.PENDING, note=""):
+    def record(
+        cls, record, data, author, status=RevisionStatus.PENDING, note="", editor_note=""
+    ):
         page = page_of(record)
         if status == RevisionStatus.PENDING:
             # What the editor started from: publishing refuses if the live record
@@ -560,6 +578,7 @@ class Revision(models.Model):
             status=status,
             author=author,
             note=note,
+            editor_note=editor_note.strip(),
         )
 
     @property
@@ -633,7 +652,8 @@ class Revision(models.Model):
 
     def publish(self, by, note=""):
         """Apply this revision in one transaction, as clinical reviewer `by`, with a
-        change note for readers; the page's review date moves to today."""
+        change note for readers (refused without one when readers' text changes);
+        the page's review date moves to today."""
         if not self.may_publish(by):
             raise PermissionError("Only a clinical reviewer can publish.")
         with transaction.atomic():
@@ -650,6 +670,9 @@ class Revision(models.Model):
                     "them would undo that. Send them back, and edit the current version."
                 )
             content_changed = self.changes_content()
+            if content_changed:
+                # Only a review date moving needs no note: readers' text is the same.
+                note = check_change_note(note)
 
             def move_review_date(page):
                 # A review date older than the content it vouches for would mislead.
@@ -672,12 +695,13 @@ class Revision(models.Model):
 
     def mark_published(self, by, note=""):
         """Record that a draft page went live in a direct save (or the publish action)."""
+        note = check_change_note(note)
         record = self.live_record()
         target = page_of(record) or record
         self.status = RevisionStatus.PUBLISHED
         self.url = target.get_absolute_url() if hasattr(target, "get_absolute_url") else ""
         self.reviewer, self.reviewed_at = by, timezone.now()
-        self.note = note.strip() or "First published."
+        self.note = note
         self.save()
 
     def send_back(self, by, comment):
@@ -702,9 +726,10 @@ class ContentLoad(models.Model):
         return f"Content loaded {self.loaded_at:%Y-%m-%d %H:%M}"
 
 
-def citing_records(source):
+def citing_records(source, links=True):
     """Where a source is used: every record that cites `[@slug]` in its text or
-    links to it, named by the page it is on ("Therapy: Ketamine"), sorted."""
+    (unless `links` is false) links to it, named by the page it is on
+    ("Therapy: Ketamine"), sorted."""
     from django.apps import apps
     from django.db.models import Q
 
@@ -727,7 +752,7 @@ def citing_records(source):
             query |= Q(**{f"{name}__contains": marker})
         if text_fields:
             found.update(label(record) for record in model._default_manager.filter(query))
-    for relation in source._meta.related_objects:
+    for relation in source._meta.related_objects if links else ():
         model = relation.related_model
         if model in (Revision, ContentLoad):
             continue
