@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def top_box(html):
-    match = re.search(r'<aside class="help-note" id="help-now".*?</aside>', html, re.S)
+    match = re.search(r'<div class="help-note" id="help-now">.*?</div>', html, re.S)
     return match[0] if match else None
 
 
