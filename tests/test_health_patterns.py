@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def top_box(html):
-    match = re.search(r'<aside class="help-note" id="help-now".*?</aside>', html, re.S)
+    match = re.search(r'<div class="help-note" id="help-now">.*?</div>', html, re.S)
     return match[0] if match else None
 
 
@@ -60,3 +60,17 @@ def test_article_sections_are_read_for_crisis_words(client):
     article = Article.objects.get(slug="ketamine-infusion-therapy")
     assert any("suicid" in section.body.lower() for section in article.sections.all())
     assert top_box(client.get(article.get_absolute_url()).content.decode())
+
+
+def test_the_error_pages_fall_back_to_the_same_box_with_tap_links_and_no_database(
+    django_assert_num_queries,
+):
+    from django.template import loader
+
+    with django_assert_num_queries(0):
+        html = loader.get_template("500.html").render()
+    box = html.split('id="get-help"')[1].split("</section>")[0]
+    for link in ("tel:988", "sms:988", "tel:116123", "tel:131114", "sms:0477131114"):
+        assert f'href="{link}"' in box
+    for emergency in ("911", "999", "112", "000"):
+        assert f'href="tel:{emergency}"' in box

@@ -18,8 +18,16 @@ class ReviewedSitemap(Sitemap):
 
 
 # URL names of the pages that are not one record's page.
-STATIC_PAGES = ["home", "therapies", "compare", "articles", "glossary", "sources", "about"]
-STATIC_PAGES += ["updates"]
+STATIC_PAGES = [
+    "home",
+    "therapies",
+    "compare",
+    "articles",
+    "glossary",
+    "sources",
+    "about",
+    "updates",
+]
 
 
 class StaticPagesSitemap(Sitemap):
