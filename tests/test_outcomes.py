@@ -481,3 +481,10 @@ def test_the_values_list_is_on_every_therapy_page_and_sends_nothing(client):
         assert not any(values in list(form.iter()) for form in page.find_all("form"))
         for words in ("How fast it may help", "Cost", "Whether it is approved where you live"):
             assert words in values.text
+
+
+def test_the_outcome_list_in_the_admin_shows_both_groups_figures(client, reviewer):
+    client.force_login(reviewer)
+    html = client.get(reverse("admin:therapyinfo_outcome_changelist")).content.decode()
+    assert "TRANSFORM-2" in html
+    assert "69 vs 52" in html
