@@ -478,3 +478,26 @@ def test_company_data_is_labelled_wherever_it_is_shown(client):
     assert "Company data, not peer-reviewed" in shown.text
     others = [s for s in page.find_all("section", "outcome") if s is not shown]
     assert all("Company data" not in s.text for s in others)
+
+
+def test_the_values_list_is_on_every_therapy_page_and_sends_nothing(client):
+    from therapyinfo.models import Therapy
+
+    for therapy in Therapy.objects.published():
+        page = page_of_outcomes(client, therapy)
+        (values,) = page.find_all("fieldset", "values")
+        assert "What matters most to you?" in values.text
+        boxes = values.find_all("input")
+        assert len(boxes) == 7
+        assert all(box.attrs["type"] == "checkbox" and "name" not in box.attrs for box in boxes)
+        # Nothing to submit it with: the ticks never leave the reader's screen.
+        assert not any(values in list(form.iter()) for form in page.find_all("form"))
+        for words in ("How fast it may help", "Cost", "Whether it is approved where you live"):
+            assert words in values.text
+
+
+def test_the_outcome_list_in_the_admin_shows_both_groups_figures(client, reviewer):
+    client.force_login(reviewer)
+    html = client.get(reverse("admin:therapyinfo_outcome_changelist")).content.decode()
+    assert "TRANSFORM-2" in html
+    assert "69 vs 52" in html

@@ -87,3 +87,16 @@ def test_filled_and_outlined_figures_differ_by_shape_in_every_mode(browser, site
     assert paint["shown"] > 100  # drawn at a readable size, not collapsed
     if mode == "print":
         assert had_fill == not_stroke == "rgb(0, 0, 0)"  # black on paper, no colour needed
+
+
+def test_the_values_list_ticks_without_javascript_and_prints_as_ticked(browser, site):
+    context = browser.new_context(viewport={"width": 375, "height": 900}, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(site + "/therapies/psilocybin/")
+    page.locator("section[aria-labelledby=questions] summary").click()
+    page.get_by_role("checkbox", name="Cost").check()
+    page.emulate_media(media="print")
+    assert page.get_by_role("checkbox", name="Cost").is_checked()
+    assert page.locator("fieldset.values").is_visible()
+    assert not page.get_by_role("checkbox", name="Side effects").is_checked()
+    context.close()
