@@ -35,6 +35,7 @@ Every process it starts is stopped on exit, on Ctrl-C and on failure.
 import argparse
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -349,7 +350,11 @@ def slow_clients(front, seconds):
 
 
 FLOOD_SCRIPT = """
-local n = 0
+-- Half forged session cookies on a cached page, half percent-encoded
+-- selections of the comparison; every answer's status is counted.
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) n = 0; statuses = {} end
 request = function()
   n = n + 1
   if n % 2 == 0 then
@@ -357,6 +362,20 @@ request = function()
                       {["Cookie"] = "sessionid=forged" .. n})
   end
   return wrk.format("GET", "/therapies/ketamine/", {["Cookie"] = "sessionid=forged" .. n})
+end
+response = function(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+done = function(summary, latency, requests)
+  local total = {}
+  for _, thread in ipairs(threads) do
+    for status, count in pairs(thread:get("statuses")) do
+      total[status] = (total[status] or 0) + count
+    end
+  end
+  for status, count in pairs(total) do
+    io.write(string.format("status %d: %d\\n", status, count))
+  end
 end
 """
 
@@ -367,6 +386,8 @@ def flood(front, seconds, connections=64):
     visitor_paths = ["/", "/compare/?therapies=ketamine,lsd"]
     for path in [*visitor_paths, "/therapies/ketamine/"]:
         fetch(front.url(path))  # cached before the flood
+    clients_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
         script.write(FLOOD_SCRIPT)
         script.flush()
@@ -381,13 +402,21 @@ def flood(front, seconds, connections=64):
             results[path] = wrk(front.url(path), (seconds - 2) // 3, connections=4)
         results["/healthz"] = wrk(front.url("/healthz"), (seconds - 2) // 3, connections=4)
         out = flooder.communicate()[0]
-    # wrk counts statuses of 400 and up only in its summary: the 429s (the
-    # percent-encoded half gets 301, then 429; the forged cookies get cache hits).
+    # How much of the machine the load generators took themselves (wrk's own
+    # CPU competes with nginx's on the same cores).
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wrk_cpu = (after.ru_utime + after.ru_stime) - (clients_cpu.ru_utime + clients_cpu.ru_stime)
+    wrk_cores = wrk_cpu / (time.monotonic() - started)
+    # The script counts every status: the forged cookies should get cache hits
+    # (200), the percent-encoded selections a few redirects (301), then 429s.
     total = int(re.search(r"(\d+) requests in", out)[1])
-    refused = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
+    statuses = {int(code): int(n) for code, n in re.findall(r"^status (\d+): (\d+)$", out, re.M)}
+    refused = statuses.get(429, 0)
     lines = [
         f"Flood: {connections} connections for {seconds} s, forged cookies and "
-        f"percent-encoded selections: {total} requests, {refused} refused (429)"
+        f"percent-encoded selections: {total} requests; by status: "
+        + ", ".join(f"{code}: {n}" for code, n in sorted(statuses.items()))
+        + f"; wrk itself used {wrk_cores:.2f} of {os.cpu_count()} cores"
     ]
     for path, result in results.items():
         lines.append(
