@@ -116,6 +116,19 @@ def test_query_parameters_a_page_does_not_read_add_no_cache_entries(door):
     assert cache_entries(door) == before
 
 
+def test_accept_encoding_values_share_one_cached_copy(door):
+    get(door, "/sources/", "Accept-Encoding: identity")
+    before = cache_entries(door)
+    for value in ["gzip", "", "br", *[f"made-up-{n}" for n in range(10)]]:
+        status, headers, body = get(door, "/sources/", f"Accept-Encoding: {value}")
+        assert status == 200 and headers["X-Cache"] == "HIT", value
+        if value == "gzip":
+            assert headers["Content-Encoding"] == "gzip"  # nginx compresses for the client
+        else:
+            assert "Content-Encoding" not in headers and h1(body) == "Sources"
+    assert cache_entries(door) == before
+
+
 def test_the_comparison_is_keyed_on_exactly_the_parameter_it_reads(door):
     _, _, full = get(door, "/compare/")
     _, _, picked = get(door, "/compare/?therapies=ketamine,lsd&junk=1")
