@@ -130,7 +130,9 @@ def test_accept_encoding_values_share_one_cached_copy(door):
 
 
 def test_the_comparison_is_keyed_on_exactly_the_parameter_it_reads(door):
-    _, _, full = get(door, "/compare/")
+    get(door, "/compare/")
+    _, headers, full = get(door, "/compare/")
+    assert headers["X-Cache"] == "HIT"  # no selection: stored like any page
     _, _, picked = get(door, "/compare/?therapies=ketamine,lsd&junk=1")
     assert "Psilocybin" in full and picked.count('<th scope="col"') < full.count('<th scope="col"')
     # Spellings nginx and Django might read differently give the page the key says.
