@@ -8,6 +8,7 @@ Without Chromium the test skips locally; with CI=true it fails instead.
 """
 
 import importlib
+import time
 
 import pytest
 from django.apps import apps
@@ -77,6 +78,21 @@ def test_editor_edits_live_page_reviewer_publishes_with_a_note_visitors_see_it(
         connections.close_all()
 
 
+def reload_until_shown(page, selector, text, seconds=15):
+    """Reload `page` until `selector` shows `text`, for at most `seconds`."""
+    from playwright.sync_api import expect  # as browser_support does: only when a browser runs
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            expect(page.locator(selector)).to_contain_text(text, timeout=1000)
+            return
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            page.reload()
+
+
 def headache_cell(visitor):
     headers = visitor.locator("table.compare").last.locator("th[scope=col]").all_inner_texts()
     column = next(i for i, text in enumerate(headers) if "Psilocybin" in text)
@@ -131,6 +147,7 @@ def walk(live_server, chromium, psilocybin, index):
     visitor.goto(f"{live_server.url}/therapies/psilocybin/")
     visitor.reload()
     assert NEW_SUMMARY in visitor.content()
-    assert NOTE in visitor.locator("#what-changed").inner_text()
+    # The change note may show a moment after the new text: wait for the note itself.
+    reload_until_shown(visitor, "#what-changed", NOTE)
     feed = visitor.request.get(f"{live_server.url}/updates/feed/")
     assert feed.ok and NOTE in feed.text()
