@@ -13,7 +13,6 @@ from therapyinfo.context_processors import all_crisis_resources
 from therapyinfo.models import Status, Therapy
 from therapyinfo.templatetags.content import site_glossary_index
 from therapyinfo.templatetags.page_meta import published_changes
-from therapyinfo.views import kept_comparisons
 
 
 @pytest.fixture(scope="session")
@@ -35,7 +34,7 @@ def forget_content_version():
     it, as a new process would start: a rolled-back test can leave a version
     behind that the database never kept."""
     version_clock.local.__dict__.clear()
-    for memo in (all_crisis_resources, site_glossary_index, published_changes, kept_comparisons):
+    for memo in (all_crisis_resources, site_glossary_index, published_changes):
         memo.memo = (None, None)
 
 

@@ -22,19 +22,13 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from .cache import PerVersion
-from .comparison_table import (
-    cited_sources,
-    comparison_columns,
-    comparison_rows,
-    side_effect_table,
-    visible_comparison,
-)
+from .markup import CITATION
 from .middleware import is_database_outage, outage_response
 from .models import (
     Article,
     ArticleSection,
     Comparison,
+    ComparisonCell,
     GlossaryTerm,
     Source,
     Therapy,
@@ -42,7 +36,7 @@ from .models import (
 )
 from .selection import SelectionError, canonical_query, parse_selection
 from .templatetags.clinical import number_citations
-from .templatetags.content import source_numbers
+from .templatetags.content import html_of, source_numbers
 from .templatetags.page_meta import mentions_crisis
 
 DEFAULT_COMPARISON = "ketamine-vs-psychedelics"
@@ -138,16 +132,15 @@ NO_CELL = mark_safe('<p class="cell__text muted">Not known: we have no informati
 
 @require_safe
 def comparison_detail(request, slug=DEFAULT_COMPARISON):
-    """The side-by-side page. What it shows of a published comparison is read
-    once per content version and address (`kept_comparisons`), then the
-    template draws it on each request."""
+    """The side-by-side page; `?therapies=ketamine,lsd` picks its columns."""
+    comparison = get_object_or_404(
+        Comparison.objects.visible_to(viewer(request)).prefetch_related(
+            Prefetch("therapies", queryset=Therapy.objects.published(), to_attr="available")
+        ),
+        slug=slug,
+    )
+    available = comparison.available
     raw = request.GET.get("therapies")
-    kept = kept_comparisons()
-    context = kept.get((slug, raw))
-    if context is not None:
-        return render_comparison(request, context)
-    comparison = visible_comparison(viewer(request), slug)
-    available = comparison_columns(comparison)
     try:
         columns = parse_selection(raw, available)
     except SelectionError as error:
@@ -168,30 +161,31 @@ def comparison_detail(request, slug=DEFAULT_COMPARISON):
         query = request.GET.copy()
         query["therapies"] = canonical_query(columns)
         return HttpResponsePermanentRedirect(f"{request.path}?{query.urlencode(safe=',')}")
-    context = comparison_context(comparison, available, columns)
-    if comparison.is_published:  # a draft is shown only to its editors, and never kept
-        kept[(slug, raw)] = context
-    return render_comparison(request, context)
-
-
-def render_comparison(request, context):
-    # A copy: rendering adds the request (and the context processors' values)
-    # to the dict it is given, and a kept one is shared by every request.
-    return render(request, "therapyinfo/comparison_detail.html", {**context})
+    return render(
+        request,
+        "therapyinfo/comparison_detail.html",
+        comparison_context(comparison, available, columns),
+    )
 
 
 def comparison_context(comparison, available, columns):
-    """What the page shows for these columns. Cells and sources were drawn
-    when they were saved (`rendered`): this joins that HTML and numbers its
-    citations, in five queries of plain SQL (comparison_table.py) whatever
-    the size of the table."""
+    """What the page shows for these columns, in four queries whatever the size
+    of the table: rows and their cells, the sources they cite, side effects."""
     column_ids = [therapy.pk for therapy in columns]
-    rows, texts = comparison_rows(comparison, column_ids)
+    rows = comparison.rows.order_by("position", "id").prefetch_related(
+        Prefetch("cells", queryset=ComparisonCell.objects.filter(therapy__in=column_ids).order_by())
+    )
+    table, texts = [], []
+    for row in rows:
+        by_therapy = {cell.therapy_id: cell for cell in row.cells.all()}
+        cells = [by_therapy.get(therapy_id) for therapy_id in column_ids]
+        texts += [row.aspect, *(cell.text for cell in cells if cell)]
+        table.append((row.aspect, cells))
     sources = cited_sources(texts)
     numbers = source_numbers(sources)
     table = [
-        (aspect, [number_citations(html, numbers) if html else NO_CELL for html in cells])
-        for aspect, cells in rows
+        (aspect, [number_citations(html_of(cell), numbers) if cell else NO_CELL for cell in cells])
+        for aspect, cells in table
     ]
     side_effect_rows, side_effect_texts = side_effect_table(column_ids)
     return {
@@ -208,14 +202,30 @@ def comparison_context(comparison, available, columns):
     }
 
 
-# {(slug, ?therapies=): context} of published comparisons, for the content
-# version (cache.PerVersion, as the crisis lines are): an edit anywhere starts
-# an empty one, and a preview reads afresh and keeps nothing. Keyed by what the
-# view reads and filled only for an address that is answered with the page,
-# so it holds a few entries per comparison whatever visitors ask for. Reading
-# and drawing the table took 0.8 ms of the page's 2.6 ms; the template's
-# drawing is left per request, where today's date decides the review notice.
-kept_comparisons = PerVersion(dict)
+def cited_sources(texts):
+    """The sources the texts cite, in the order a reader meets them."""
+    slugs = list(dict.fromkeys(CITATION.findall("\n".join(texts))))
+    by_slug = {source.slug: source for source in Source.objects.filter(slug__in=slugs)}
+    return [by_slug[slug] for slug in slugs if slug in by_slug]
+
+
+def side_effect_table(therapy_ids):
+    """One row per side effect any column lists: its name and, per column, that
+    therapy's entry (or None where it does not list it); and the rows' text."""
+    rows, texts = {}, []
+    entries = (
+        TherapySideEffect.objects.filter(therapy__in=therapy_ids)
+        .select_related("side_effect")
+        .order_by("side_effect__position", "side_effect__name")
+    )
+    for entry in entries:
+        effect = entry.side_effect
+        if effect.pk not in rows:
+            rows[effect.pk] = (effect.name, dict.fromkeys(therapy_ids))
+            texts += [effect.name, effect.summary]
+        rows[effect.pk][1][entry.therapy_id] = (entry.frequency, entry.severity)
+        texts += [entry.how_long, entry.what_helps, entry.when_to_get_help]
+    return [(name, list(by_therapy.values())) for name, by_therapy in rows.values()], texts
 
 
 def names_in_words(names):
