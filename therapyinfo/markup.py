@@ -7,7 +7,6 @@ numbered sources list.
 """
 
 import re
-from functools import lru_cache
 
 import markdown as markdown_lib
 import nh3
@@ -55,9 +54,8 @@ def link_citations(html, numbers):
     return "".join(parts)
 
 
-@lru_cache(maxsize=1024)
 def render_markdown(text, top=2):
-    """Markdown to sanitised HTML; cached per process.
+    """Markdown to sanitised HTML.
 
     The text's own top heading level becomes `top` and the rest follow it down
     (never past <h4>), so an editor's "##" or "###" both sit right under the
@@ -77,5 +75,5 @@ def render_markdown(text, top=2):
     return mark_safe(clean)
 
 
-# Stored Markdown sits under a page's <h2> section headings.
+# Stored Markdown (models.RenderedMarkdown) sits under a page's <h2> section headings.
 MARKDOWN_TOP_HEADING = 3

@@ -13,11 +13,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
-from django.template.loader import render_to_string
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
-from .markup import CITATION
+from .markup import CITATION, MARKDOWN_TOP_HEADING, render_markdown
 
 
 def add_months(day, months):
@@ -193,12 +192,6 @@ class Reviewed(SlugNaturalKey, models.Model):
         return bool(self.next_review_due and self.next_review_due < date.today())
 
 
-def rendered_html_field():
-    """A record's `render_html()`, stored when it is saved (signals.py), so a page
-    only numbers its citations. Not exported, not in history."""
-    return models.TextField(blank=True, default="", editable=False)
-
-
 class SourceKind(models.TextChoices):
     STUDY = "study", "Published study"
     OFFICIAL = "official", "Official document"
@@ -238,10 +231,9 @@ class Source(SlugNaturalKey, models.Model):
         "checked the page or filing still says this.",
     )
     finding = models.TextField(help_text="What it found, in one or two plain sentences.")
-    rendered = rendered_html_field()
 
     objects = SlugManager()
-    history = HistoricalRecords(excluded_fields=["rendered"])
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["authors", "year"]
@@ -270,10 +262,6 @@ class Source(SlugNaturalKey, models.Model):
     @property
     def link(self):
         return f"https://doi.org/{self.doi}" if self.doi else self.url
-
-    def render_html(self):
-        """Its entry in a list of sources (stored in `rendered` as it is saved)."""
-        return render_to_string("includes/source.html", {"source": self})
 
 
 class GlossaryTerm(SlugNaturalKey, models.Model):
@@ -380,12 +368,34 @@ DURATION_ERROR = "The shortest duration cannot be longer than the longest."
 
 
 def rendered_markdown_field():
-    """HTML of a model's `markdown_fields`, rendered when it is saved (signals.py),
-    so pages do not render Markdown per request. Not exported, not in history."""
+    """HTML of a model's `markdown_fields`, rendered by its `save()`, so pages do
+    not render Markdown per request. Not exported, not in history."""
     return models.JSONField(default=dict, blank=True, editable=False)
 
 
-class Therapy(Reviewed):
+class RenderedMarkdown:
+    """A model whose `markdown_fields` are rendered to sanitised HTML, into its
+    `rendered` field, each time it is saved.
+
+    Fixture loads save raw, without `save()`: `load_content` calls
+    `render_markdown_fields()` itself, and after `loaddata` or `update()`
+    `manage.py render_content` does (until then a page renders the field itself).
+    """
+
+    markdown_fields = ()
+
+    def render_markdown_fields(self):
+        self.rendered = {
+            name: str(render_markdown(getattr(self, name) or "", MARKDOWN_TOP_HEADING))
+            for name in self.markdown_fields
+        }
+
+    def save(self, *args, **kwargs):
+        self.render_markdown_fields()
+        super().save(*args, **kwargs)
+
+
+class Therapy(RenderedMarkdown, Reviewed):
     slug = models.SlugField(unique=True, help_text="Part of the page address.")
     position = models.PositiveSmallIntegerField(
         default=0, help_text="Order of the therapy in lists and comparison columns."
@@ -718,10 +728,9 @@ class ComparisonCell(models.Model):
         null=True,
         help_text="When the evidence in this cell was last checked (shown as month and year).",
     )
-    rendered = rendered_html_field()
 
     objects = ComparisonCellManager()
-    history = HistoricalRecords(excluded_fields=["rendered"])
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["row", "therapy"]
@@ -750,12 +759,6 @@ class ComparisonCell(models.Model):
     @property
     def cited_slugs(self):
         return list(dict.fromkeys(CITATION.findall(self.text)))
-
-    def render_html(self):
-        """Its text, grade and date as a table cell shows them (stored in `rendered`
-        as it is saved). Citations stay "[@slug]" markers: their numbers depend on
-        which columns a page shows, so the page numbers them."""
-        return render_to_string("includes/comparison_cell.html", {"cell": self})
 
     def natural_key(self):
         return self.row.natural_key() + self.therapy.natural_key()
@@ -794,7 +797,7 @@ class ArticleSectionManager(models.Manager):
         return self.get(article__slug=article_slug, anchor=anchor)
 
 
-class ArticleSection(models.Model):
+class ArticleSection(RenderedMarkdown, models.Model):
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="sections")
     position = models.PositiveSmallIntegerField(default=0)
     heading = models.CharField(max_length=200)
@@ -839,8 +842,8 @@ class ArticleSection(models.Model):
 class ContentVersion(models.Model):
     """One row whose timestamp changes with any content save or delete.
 
-    Values computed once per version (cache.PerVersion) follow it, so an edit
-    on one app server is seen by all of them within a second, with no purge.
+    Cached values and fragments carry it in their keys (cache.py), so an edit
+    on one app server is seen by all of them on the next request, with no purge.
     """
 
     changed_at = models.DateTimeField()

@@ -5,19 +5,16 @@ transaction that saves the content (admin, `load_content` and `loaddata` all
 wrap their writes in one), so the new version commits with the new data and
 every process's per-version values move on together (see `cache.py`).
 
-Also here: each model's `markdown_fields` (or its `render_html()`) are rendered
-to HTML as it is saved, into its `rendered` field.
-
 Raw saves from `loaddata` are bumped too: loading a fixture changes pages.
 `QuerySet.update()`, `bulk_create()` and raw SQL send no signals: after one
-that changes text, run `manage.py render_content` (it redraws `rendered` and
+that changes Markdown, run `manage.py render_content` (it renders it again and
 bumps the version); after any other, call `cache.bump_content_version()`.
 """
 
 import threading
 from contextlib import contextmanager
 
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from .cache import bump_content_version
 
@@ -68,23 +65,7 @@ def content_relation_changed(sender, action, **kwargs):
         bump_content_version()
 
 
-def render_html(sender, instance, **kwargs):
-    """Store a record's HTML as it is saved (raw saves from `loaddata` included),
-    so a page only numbers citations and links glossary terms in it: its
-    `markdown_fields` rendered, or what its `render_html()` draws."""
-    if hasattr(instance, "render_html"):
-        instance.rendered = instance.render_html()
-    elif names := getattr(sender, "markdown_fields", ()):
-        from .markup import MARKDOWN_TOP_HEADING, render_markdown
-
-        instance.rendered = {
-            name: str(render_markdown(getattr(instance, name) or "", MARKDOWN_TOP_HEADING))
-            for name in names
-        }
-
-
 def connect():
-    pre_save.connect(render_html, dispatch_uid="therapyinfo-render-html")
     post_save.connect(content_saved_or_deleted, dispatch_uid="therapyinfo-content-saved")
     post_delete.connect(content_saved_or_deleted, dispatch_uid="therapyinfo-content-deleted")
     m2m_changed.connect(content_relation_changed, dispatch_uid="therapyinfo-relation-changed")

@@ -18,7 +18,6 @@ from django.shortcuts import get_object_or_404, render
 from django.template import loader
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
-from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -35,8 +34,7 @@ from .models import (
     TherapySideEffect,
 )
 from .selection import SelectionError, canonical_query, parse_selection
-from .templatetags.clinical import number_citations
-from .templatetags.content import html_of, source_numbers
+from .templatetags.content import source_numbers
 from .templatetags.page_meta import mentions_crisis
 
 DEFAULT_COMPARISON = "ketamine-vs-psychedelics"
@@ -127,9 +125,6 @@ def therapy_detail(request, slug):
     )
 
 
-NO_CELL = mark_safe('<p class="cell__text muted">Not known: we have no information on this.</p>')
-
-
 @require_safe
 def comparison_detail(request, slug=DEFAULT_COMPARISON):
     """The side-by-side page; `?therapies=ketamine,lsd` picks its columns."""
@@ -170,7 +165,7 @@ def comparison_detail(request, slug=DEFAULT_COMPARISON):
 
 def comparison_context(comparison, available, columns):
     """What the page shows for these columns, in four queries whatever the size
-    of the table: rows and their cells, the sources they cite, side effects."""
+    of the table: rows with their cells, the sources they cite, side effects."""
     column_ids = [therapy.pk for therapy in columns]
     rows = comparison.rows.order_by("position", "id").prefetch_related(
         Prefetch("cells", queryset=ComparisonCell.objects.filter(therapy__in=column_ids).order_by())
@@ -178,16 +173,11 @@ def comparison_context(comparison, available, columns):
     table, texts = [], []
     for row in rows:
         by_therapy = {cell.therapy_id: cell for cell in row.cells.all()}
-        cells = [by_therapy.get(therapy_id) for therapy_id in column_ids]
-        texts += [row.aspect, *(cell.text for cell in cells if cell)]
-        table.append((row.aspect, cells))
+        cells = [(therapy, by_therapy.get(therapy.pk)) for therapy in columns]
+        texts += [row.aspect, *(cell.text for _, cell in cells if cell)]
+        table.append({"aspect": row.aspect, "cells": cells})
+    side_effect_rows, side_effect_texts = side_effect_table(columns)
     sources = cited_sources(texts)
-    numbers = source_numbers(sources)
-    table = [
-        (aspect, [number_citations(html_of(cell), numbers) if cell else NO_CELL for cell in cells])
-        for aspect, cells in table
-    ]
-    side_effect_rows, side_effect_texts = side_effect_table(column_ids)
     return {
         "comparison": comparison,
         "columns": columns,
@@ -195,6 +185,7 @@ def comparison_context(comparison, available, columns):
         "table": table,
         "side_effect_rows": side_effect_rows,
         "sources": sources,
+        "numbers": source_numbers(sources),
         "mentions_crisis": mentions_crisis(comparison, texts, side_effect_texts),
         "is_subset": len(columns) != len(available),
         "names": names_in_words([therapy.short_name for therapy in columns]),
@@ -209,23 +200,26 @@ def cited_sources(texts):
     return [by_slug[slug] for slug in slugs if slug in by_slug]
 
 
-def side_effect_table(therapy_ids):
-    """One row per side effect any column lists: its name and, per column, that
-    therapy's entry (or None where it does not list it); and the rows' text."""
+def side_effect_table(columns):
+    """One row per side effect any column lists: its name and, per column, the
+    therapy with its entry (None where it does not list it); and the rows' text."""
     rows, texts = {}, []
     entries = (
-        TherapySideEffect.objects.filter(therapy__in=therapy_ids)
+        TherapySideEffect.objects.filter(therapy__in=columns)
         .select_related("side_effect")
         .order_by("side_effect__position", "side_effect__name")
     )
     for entry in entries:
         effect = entry.side_effect
         if effect.pk not in rows:
-            rows[effect.pk] = (effect.name, dict.fromkeys(therapy_ids))
+            rows[effect.pk] = (effect.name, dict.fromkeys(therapy.pk for therapy in columns))
             texts += [effect.name, effect.summary]
-        rows[effect.pk][1][entry.therapy_id] = (entry.frequency, entry.severity)
+        rows[effect.pk][1][entry.therapy_id] = entry
         texts += [entry.how_long, entry.what_helps, entry.when_to_get_help]
-    return [(name, list(by_therapy.values())) for name, by_therapy in rows.values()], texts
+    return [
+        {"name": name, "cells": list(zip(columns, by_therapy.values(), strict=True))}
+        for name, by_therapy in rows.values()
+    ], texts
 
 
 def names_in_words(names):

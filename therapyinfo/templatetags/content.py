@@ -1,7 +1,7 @@
 """Template filters and tags that turn editors' text into safe, readable HTML
 (`{% load content %}`).
 
-A record's Markdown is rendered when it is saved (therapyinfo/markup.py), and
+A record's Markdown is rendered when it is saved (models.RenderedMarkdown), and
 `rendered` reads it. `cite` then links citations like [@murrough-2013] to the
 page's numbered sources list, and `glossary` explains a page's first use of
 each glossary term. The plain-word tags keep number formatting out of the
@@ -26,16 +26,9 @@ register = template.Library()
 def rendered(record, field):
     """`{{ therapy|rendered:"body" }}`: a Markdown field as rendered when it was saved."""
     html = record.rendered.get(field)
-    if html is None:  # a field not rendered yet (a raw update): render it for this request
+    if html is None:  # loaded raw (loaddata) or bulk-written: until render_content runs
         return render_markdown(getattr(record, field) or "", MARKDOWN_TOP_HEADING)
     return mark_safe(html)
-
-
-@register.filter
-def html_of(record):
-    """`{{ source|html_of }}`: a record's HTML as rendered when it was saved
-    (`rendered`), or drawn now if a raw update left it without."""
-    return mark_safe(record.rendered or record.render_html())
 
 
 @register.filter

@@ -225,6 +225,8 @@ def load_record(path, number, record, admin_work=None):
             for name, values in (deserialized.m2m_data or {}).items()
         }
         admin_work.check(where, instance, differs(instance, set(fields), m2m))
+    if hasattr(instance, "render_markdown_fields"):
+        instance.render_markdown_fields()  # a raw save skips the model's save()
     try:
         with transaction.atomic():
             deserialized.save()
