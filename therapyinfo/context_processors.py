@@ -1,14 +1,20 @@
-"""Context every page needs: the crisis resources in the header and footer."""
+"""Context every page needs: the crisis resources in the header and footer,
+and what `{% cache %}` fragments of content are keyed by (therapyinfo/cache.py)."""
 
+from django.core.cache import caches
 from django.utils.functional import SimpleLazyObject
 
-from .cache import PerVersion
+from .cache import CONTENT_CACHE, cached, content_cache_alias, content_version
 from .models import CrisisResource
-
-# Read once per content version, not once per page (see cache.PerVersion).
-all_crisis_resources = PerVersion(lambda: list(CrisisResource.objects.all()))
 
 
 def site(request):
-    # Lazy, so pages that never show the list (the admin) never read it.
-    return {"crisis_resources": SimpleLazyObject(all_crisis_resources)}
+    # Lazy, so pages that never show them (the admin) never read them.
+    return {
+        "crisis_resources": SimpleLazyObject(
+            lambda: cached(request, "crisis-lines", lambda: list(CrisisResource.objects.all()))
+        ),
+        "content_cache": content_cache_alias(request),
+        "content_cache_timeout": caches[CONTENT_CACHE].default_timeout,
+        "content_version": SimpleLazyObject(lambda: content_version(request)),
+    }

@@ -109,7 +109,21 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+CACHES = {
+    "default": env.cache("CACHE_URL", default="locmemcache://"),
+    # Values and fragments that depend only on content, keyed by the content
+    # version (therapyinfo/cache.py). Local memory, so an edit needs no purge
+    # across servers and a cache error cannot fail a page; entries of an old
+    # version are never read again and age out.
+    "content": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "therapyinfo-content",
+        "TIMEOUT": 60 * 60,
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    },
+    # What signed-in staff and previews use instead: they never read or fill it.
+    "uncached": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+}
 # A cache that accepts connections but never answers must not hold a worker
 # (or /healthz) for long: a slow cache is treated as a missing one.
 if "redis" in CACHES["default"]["BACKEND"].lower():

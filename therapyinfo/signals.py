@@ -3,7 +3,7 @@
 Connected in `TherapyinfoConfig.ready()`. The handlers run inside the
 transaction that saves the content (admin, `load_content` and `loaddata` all
 wrap their writes in one), so the new version commits with the new data and
-every process's per-version values move on together (see `cache.py`).
+every process's cached values move on together (see `cache.py`).
 
 Raw saves from `loaddata` are bumped too: loading a fixture changes pages.
 `QuerySet.update()`, `bulk_create()` and raw SQL send no signals: after one
@@ -11,36 +11,14 @@ that changes Markdown, run `manage.py render_content` (it renders it again and
 bumps the version); after any other, call `cache.bump_content_version()`.
 """
 
-import threading
-from contextlib import contextmanager
-
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from .cache import bump_content_version
+# quiet: previews (preview.py) apply a revision inside it.
+from .cache import bump_content_version, is_quiet, quiet  # noqa: F401
 
 # Models that record editorial work but change nothing the public sees: a
 # pending revision must leave every cached page as it is.
 NOT_CONTENT = {"contentversion", "revision", "contentload"}
-
-_quiet = threading.local()
-
-
-@contextmanager
-def quiet():
-    """No version bumps in this thread: for a preview that applies a revision
-    and rolls it back, so no process keys pages on a version that never was."""
-    _quiet.on = True
-    try:
-        yield
-    finally:
-        _quiet.on = False
-
-
-def is_quiet():
-    """Whether this thread is inside `quiet()`: rendering a preview whose writes
-    are rolled back, so nothing read now may be kept for later requests."""
-    return getattr(_quiet, "on", False)
-
 
 M2M_WRITES = {"post_add", "post_remove", "post_clear"}
 

@@ -21,6 +21,7 @@ from django.utils.feedgenerator import Atom1Feed
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from .cache import cached
 from .markup import CITATION
 from .middleware import is_database_outage, outage_response
 from .models import (
@@ -79,13 +80,18 @@ def article_list(request):
 
 @require_safe
 def article_detail(request, slug):
-    article = get_object_or_404(
-        Article.objects.visible_to(viewer(request)).prefetch_related(
-            Prefetch("sections", queryset=ArticleSection.objects.order_by("position", "id")),
-            "sources",
-            Prefetch("therapies", queryset=Therapy.objects.published()),
+    article = cached(
+        request,
+        "article",
+        lambda: get_object_or_404(
+            Article.objects.visible_to(viewer(request)).prefetch_related(
+                Prefetch("sections", queryset=ArticleSection.objects.order_by("position", "id")),
+                "sources",
+                Prefetch("therapies", queryset=Therapy.objects.published()),
+            ),
+            slug=slug,
         ),
-        slug=slug,
+        slug,
     )
     return render(
         request,
@@ -100,18 +106,23 @@ def article_detail(request, slug):
 
 @require_safe
 def therapy_detail(request, slug):
-    therapy = get_object_or_404(
-        Therapy.objects.visible_to(viewer(request)).prefetch_related(
-            "mechanisms",
-            "sources",
-            Prefetch(
-                "side_effects",
-                queryset=TherapySideEffect.objects.select_related("side_effect", "source"),
+    therapy = cached(
+        request,
+        "therapy",
+        lambda: get_object_or_404(
+            Therapy.objects.visible_to(viewer(request)).prefetch_related(
+                "mechanisms",
+                "sources",
+                Prefetch(
+                    "side_effects",
+                    queryset=TherapySideEffect.objects.select_related("side_effect", "source"),
+                ),
+                Prefetch("articles", queryset=Article.objects.published()),
+                Prefetch("comparisons", queryset=Comparison.objects.published()),
             ),
-            Prefetch("articles", queryset=Article.objects.published()),
-            Prefetch("comparisons", queryset=Comparison.objects.published()),
+            slug=slug,
         ),
-        slug=slug,
+        slug,
     )
     return render(
         request,
@@ -128,11 +139,16 @@ def therapy_detail(request, slug):
 @require_safe
 def comparison_detail(request, slug=DEFAULT_COMPARISON):
     """The side-by-side page; `?therapies=ketamine,lsd` picks its columns."""
-    comparison = get_object_or_404(
-        Comparison.objects.visible_to(viewer(request)).prefetch_related(
-            Prefetch("therapies", queryset=Therapy.objects.published(), to_attr="available")
+    comparison = cached(
+        request,
+        "comparison",
+        lambda: get_object_or_404(
+            Comparison.objects.visible_to(viewer(request)).prefetch_related(
+                Prefetch("therapies", queryset=Therapy.objects.published(), to_attr="available")
+            ),
+            slug=slug,
         ),
-        slug=slug,
+        slug,
     )
     available = comparison.available
     raw = request.GET.get("therapies")
@@ -156,16 +172,22 @@ def comparison_detail(request, slug=DEFAULT_COMPARISON):
         query = request.GET.copy()
         query["therapies"] = canonical_query(columns)
         return HttpResponsePermanentRedirect(f"{request.path}?{query.urlencode(safe=',')}")
-    return render(
+    selection = canonical_query(columns)
+    context = cached(
         request,
-        "therapyinfo/comparison_detail.html",
-        comparison_context(comparison, available, columns),
+        "comparison-table",
+        lambda: comparison_context(comparison, available, columns),
+        slug,
+        selection,
     )
+    context = {**context, "selection": selection}
+    return render(request, "therapyinfo/comparison_detail.html", context)
 
 
 def comparison_context(comparison, available, columns):
     """What the page shows for these columns, in four queries whatever the size
-    of the table: rows with their cells, the sources they cite, side effects."""
+    of the table: rows with their cells, the sources they cite, side effects.
+    Kept for the content version per comparison and selection (cache.py)."""
     column_ids = [therapy.pk for therapy in columns]
     rows = comparison.rows.order_by("position", "id").prefetch_related(
         Prefetch("cells", queryset=ComparisonCell.objects.filter(therapy__in=column_ids).order_by())

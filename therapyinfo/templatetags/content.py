@@ -14,7 +14,7 @@ from django import template
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from therapyinfo.cache import PerVersion
+from therapyinfo.cache import cached
 from therapyinfo.markup import MARKDOWN_TOP_HEADING, TAG, link_citations, render_markdown
 from therapyinfo.models import Frequency, GlossaryTerm
 from therapyinfo.timeline import layout
@@ -77,9 +77,9 @@ def glossary_index(terms):
     return by_spelling, re.compile(rf"(?<![\w-])({body})(s?)(?![\w-])", re.IGNORECASE)
 
 
-# Built once per content version, not once per page: no query and no regex
-# compile per page until the glossary changes.
-site_glossary_index = PerVersion(lambda: glossary_index(GlossaryTerm.objects.all()))
+def site_glossary_index(request):
+    """The whole glossary's index, kept for the content version (cache.py)."""
+    return cached(request, "glossary-index", lambda: glossary_index(GlossaryTerm.objects.all()))
 
 
 def explained_term(term, words):
@@ -108,14 +108,15 @@ class GlossaryLinker:
     popover's id is used once).
     """
 
-    def __init__(self, terms=None):
+    def __init__(self, terms=None, request=None):
         self._terms = terms
+        self._request = request
         self._pattern = None
         self.linked = set()
 
     def _compile(self):
         if self._terms is None:
-            self._by_spelling, self._pattern = site_glossary_index()
+            self._by_spelling, self._pattern = site_glossary_index(self._request)
         else:
             self._by_spelling, self._pattern = glossary_index(self._terms)
 
@@ -144,10 +145,10 @@ class GlossaryLinker:
         return "".join(parts)
 
 
-@register.simple_tag
-def glossary_linker():
+@register.simple_tag(takes_context=True)
+def glossary_linker(context):
     """`{% glossary_linker as terms %}`, then `{{ html|glossary:terms }}`."""
-    return GlossaryLinker()
+    return GlossaryLinker(request=context.get("request"))
 
 
 @register.filter
