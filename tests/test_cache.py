@@ -9,6 +9,7 @@ test_outage.py.
 """
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -19,6 +20,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.test import Client
+from django.urls import reverse
 
 from tests.servers import fetch, free_port, front_door, gunicorn, site_database  # noqa: F401
 from therapyinfo import cache as content_cache
@@ -147,6 +149,65 @@ def test_staff_see_the_database_not_what_was_kept_for_visitors(staff_client):
     # No bump: visitors keep the page of this content version; staff read afresh.
     assert "Edited without a signal" not in visitor.get("/therapies/ketamine/").content.decode()
     assert "Edited without a signal" in staff_client.get("/therapies/ketamine/").content.decode()
+
+
+# --- deploy/nginx.conf caches exactly the public pages of therapyinfo/urls.py ---
+
+
+def nginx_locations():
+    """(modifier, pattern, caches pages?) of each location of nginx's front server."""
+    text = (settings.BASE_DIR / "deploy" / "nginx.conf").read_text()
+    text = text.replace("@APP_STATIC_URL@", "/static/")
+    # Top-level locations of a server block are indented eight spaces.
+    blocks = re.findall(
+        r"^ {8}location (?:(=|~) )?(\"[^\"]+\"|\S+) \{\n(.*?)^ {8}\}", text, re.M | re.S
+    )
+    return [
+        (modifier, pattern.strip('"'), "page_cache.conf" in body)
+        for modifier, pattern, body in blocks
+        if not pattern.startswith("@")
+    ]
+
+
+def nginx_caches(path, locations):
+    """Whether the location nginx picks for `path` (exact, else a regular
+    expression in order, else the longest prefix) stores pages."""
+    for modifier, pattern, caches_pages in locations:
+        if modifier == "=" and pattern == path:
+            return caches_pages
+    for modifier, pattern, caches_pages in locations:
+        if modifier == "~" and re.search(pattern, path):
+            return caches_pages
+    prefixes = [(len(p), c) for m, p, c in locations if not m and path.startswith(p)]
+    return max(prefixes)[1] if prefixes else False
+
+
+def example_path(pattern):
+    return reverse(pattern.name, kwargs=dict.fromkeys(pattern.pattern.converters, "x"))
+
+
+def test_nginx_caches_every_public_page_and_nothing_else():
+    from therapyinfo.urls import public_urlpatterns
+
+    locations = nginx_locations()
+    public = [example_path(pattern) for pattern in public_urlpatterns]
+    assert len(public) == len(set(public)) > 10
+    for path in public:
+        assert nginx_caches(path, locations), f"deploy/nginx.conf does not cache {path}"
+    for path in ["/healthz", f"/{settings.ADMIN_URL}", f"/{settings.ADMIN_URL}login/", "/x/"]:
+        assert not nginx_caches(path, locations), f"deploy/nginx.conf caches {path}"
+
+
+def test_every_public_page_says_it_may_be_kept_and_nothing_else_does(client):
+    from therapyinfo.urls import public_urlpatterns, urlpatterns
+
+    for pattern in public_urlpatterns:
+        if pattern.pattern.converters:
+            continue  # a detail page, checked with a real slug above
+        assert client.get(example_path(pattern))["Cache-Control"] == PUBLIC, pattern.name
+    others = [p for p in urlpatterns if p not in public_urlpatterns and hasattr(p, "name")]
+    for pattern in others:
+        assert "public" not in client.get(example_path(pattern)).get("Cache-Control", "")
 
 
 # --- A real Redis as CACHE_URL, stopped or full, under real gunicorn and nginx ---

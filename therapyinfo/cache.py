@@ -1,7 +1,7 @@
 """Caching inside the app: Django's cache framework, keyed by the content version.
 
 Public pages are cached in front of the app by nginx (deploy/nginx.conf),
-from the app's own Cache-Control (`PublicCacheHeadersMiddleware`). Inside
+from the app's own Cache-Control (`public_cache_headers`). Inside
 the app, values and template fragments that depend only on content (the
 crisis lines, the glossary index, a page's records and its main content, the
 comparison's tables) are kept in the "content" cache, a local-memory alias
@@ -24,6 +24,7 @@ old entries are never read again (they age out). Signed-in staff and previews
 import threading
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import wraps
 
 from django.conf import settings
 from django.core.cache import caches
@@ -109,30 +110,20 @@ def cached(request, name, compute, *parts):
     return caches[CONTENT_CACHE].get_or_set(key, compute)
 
 
-# URL names (therapyinfo/urls.py) whose 200s are the same for every anonymous
-# visitor. deploy/nginx.conf lists the same paths; only they are cached there.
-PUBLIC_PAGES = frozenset(
-    {"home", "articles", "article", "therapy", "compare", "comparison"}
-    | {"glossary", "sources", "about", "updates", "updates-feed", "sitemap", "robots"}
-)
+def public_cache_headers(view):
+    """For a public page (therapyinfo/urls.py, `public_urlpatterns`): its 200 for
+    an anonymous visitor may be kept by anyone for PUBLIC_MAX_AGE seconds
+    (settings.py says why a minute); ConditionalGetMiddleware adds its ETag.
+    Anything else (errors, redirects, a page for someone with a session, a page
+    that sets a cookie) says nothing, so nginx and CDNs do not store it; and
+    preview.py marks a signed-in user's page private."""
 
-
-class PublicCacheHeadersMiddleware:
-    """Marks a public page's 200 for an anonymous visitor as cacheable by anyone
-    for PUBLIC_MAX_AGE seconds (settings.py says why a minute)."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        response = self.get_response(request)
-        match = request.resolver_match
+    @wraps(view)
+    def public_view(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
         if (
             request.method in ("GET", "HEAD")
             and response.status_code == 200
-            and match is not None
-            and match.url_name in PUBLIC_PAGES
-            and not match.namespace
             and settings.SESSION_COOKIE_NAME not in request.COOKIES
             and not response.cookies
             and not response.has_header("Cache-Control")
@@ -144,3 +135,5 @@ class PublicCacheHeadersMiddleware:
                 stale_while_revalidate=settings.PUBLIC_STALE_WHILE_REVALIDATE,
             )
         return response
+
+    return public_view

@@ -57,10 +57,9 @@ MIDDLEWARE = [
     "therapyinfo.middleware.RequestLimitsMiddleware",
     # Turns a database outage anywhere below into the friendly 503 page.
     "therapyinfo.middleware.DatabaseOutageMiddleware",
-    # ETags and 304s for revalidations (nginx's, browsers', CDNs').
+    # ETags and 304s for revalidations (nginx's, browsers', CDNs'). Public pages
+    # say how long they may be kept themselves (therapyinfo/cache.py).
     "django.middleware.http.ConditionalGetMiddleware",
-    # Public pages say how long nginx, CDNs and browsers may keep them (therapyinfo/cache.py).
-    "therapyinfo.cache.PublicCacheHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "therapyinfo.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -143,7 +142,7 @@ FRONT_DOOR_CACHE_DIR = env.str("FRONT_DOOR_CACHE_DIR", default="")
 # Browsers, nginx and CDNs may reuse a public page this long, then revalidate
 # it with its ETag. A minute bounds how long a corrected crisis number or
 # safety note can stay stale; stale-while-revalidate lets a CDN answer at once
-# while it refreshes (therapyinfo/cache.py).
+# while it refreshes (therapyinfo/cache.py, `public_cache_headers`).
 PUBLIC_MAX_AGE = env.int("DJANGO_PUBLIC_MAX_AGE", default=60)
 PUBLIC_STALE_WHILE_REVALIDATE = 300
 
