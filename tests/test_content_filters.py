@@ -49,6 +49,7 @@ def test_citations_become_numbered_links_to_the_sources_list():
 
 
 def test_markdown_headings_start_under_the_page_heading_without_skipping():
-    html = str(render_markdown("### What it is\n\nText.\n\n#### Detail\n\nMore.", 3))
+    html = str(render_markdown("### What it is\n\nText.\n\n#### Detail\n\nMore."))
     assert "<h3>What it is</h3>" in html and "<h4>Detail</h4>" in html
-    assert "<h2>" in str(render_markdown("# Title\n\n## Part"))
+    assert "<h3>Title</h3>" in str(render_markdown("# Title\n\n## Part"))
+    assert "<h2>" in str(render_markdown("# Title\n\n## Part", top=2))

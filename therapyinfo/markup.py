@@ -54,7 +54,12 @@ def link_citations(html, numbers):
     return "".join(parts)
 
 
-def render_markdown(text, top=2):
+# Editors' Markdown sits under a page's <h2> section headings, on the page
+# (models.RenderedMarkdown) and in the admin's preview (admin_forms.py) alike.
+MARKDOWN_TOP_HEADING = 3
+
+
+def render_markdown(text, top=MARKDOWN_TOP_HEADING):
     """Markdown to sanitised HTML.
 
     The text's own top heading level becomes `top` and the rest follow it down
@@ -73,7 +78,3 @@ def render_markdown(text, top=2):
         link_rel=None,
     )
     return mark_safe(clean)
-
-
-# Stored Markdown (models.RenderedMarkdown) sits under a page's <h2> section headings.
-MARKDOWN_TOP_HEADING = 3

@@ -16,7 +16,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
-from .markup import CITATION, MARKDOWN_TOP_HEADING, render_markdown
+from .markup import CITATION, render_markdown
 
 
 def add_months(day, months):
@@ -121,11 +121,15 @@ def text_errors(**texts):
     return {**figure_errors(**texts), **citation_errors(**texts)}
 
 
-class SlugManager(models.Manager.from_queryset(PublishableQuerySet)):
+class SlugManager(models.Manager):
     """Finds records by slug, which is what fixtures refer to."""
 
     def get_by_natural_key(self, slug):
         return self.get(slug=slug)
+
+
+class PageManager(SlugManager.from_queryset(PublishableQuerySet)):
+    """For pages, which have a status: `published()` and `visible_to()` too."""
 
 
 class SlugNaturalKey:
@@ -162,7 +166,7 @@ class Reviewed(SlugNaturalKey, models.Model):
         help_text="The clinical reviewer who last checked this page.",
     )
 
-    objects = SlugManager()
+    objects = PageManager()
 
     class Meta:
         abstract = True
@@ -331,7 +335,34 @@ class CrisisResource(SlugNaturalKey, models.Model):
             raise ValidationError(errors)
 
 
-class Mechanism(SlugNaturalKey, models.Model):
+def rendered_markdown_field():
+    """HTML of a model's `markdown_fields`, rendered by its `save()`, so pages do
+    not render Markdown per request. Not exported, not in history."""
+    return models.JSONField(default=dict, blank=True, editable=False)
+
+
+class RenderedMarkdown:
+    """A model whose `markdown_fields` are rendered to sanitised HTML, into its
+    `rendered` field, each time it is saved.
+
+    Fixture loads save raw, without `save()`: `load_content` calls
+    `render_markdown_fields()` itself, and after `loaddata` or `update()`
+    `manage.py render_content` does (until then a page renders the field itself).
+    """
+
+    markdown_fields = ()
+
+    def render_markdown_fields(self):
+        self.rendered = {
+            name: str(render_markdown(getattr(self, name) or "")) for name in self.markdown_fields
+        }
+
+    def save(self, *args, **kwargs):
+        self.render_markdown_fields()
+        super().save(*args, **kwargs)
+
+
+class Mechanism(RenderedMarkdown, SlugNaturalKey, models.Model):
     """How a drug acts in the brain; one mechanism can be shared by therapies."""
 
     slug = models.SlugField(unique=True)
@@ -339,11 +370,17 @@ class Mechanism(SlugNaturalKey, models.Model):
     target = models.CharField(max_length=100, help_text="e.g. 'NMDA receptor'.")
     action = models.CharField(max_length=100, help_text="e.g. 'blocks (antagonist)'.")
     summary = models.TextField(help_text="Plain words, short sentences.")
-    detail = models.TextField(blank=True, help_text="Markdown.")
+    detail = models.TextField(
+        blank=True,
+        help_text="Markdown: more about the idea, for readers who open "
+        "'How it may work in the brain' on each therapy page that uses it.",
+    )
     sources = models.ManyToManyField(Source, blank=True, related_name="mechanisms")
+    markdown_fields = ("detail",)
+    rendered = rendered_markdown_field()
 
     objects = SlugManager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["rendered"])
 
     class Meta:
         ordering = ["name"]
@@ -365,34 +402,6 @@ class Mechanism(SlugNaturalKey, models.Model):
 
 ONSET_ERROR = "The soonest onset cannot be later than the latest onset."
 DURATION_ERROR = "The shortest duration cannot be longer than the longest."
-
-
-def rendered_markdown_field():
-    """HTML of a model's `markdown_fields`, rendered by its `save()`, so pages do
-    not render Markdown per request. Not exported, not in history."""
-    return models.JSONField(default=dict, blank=True, editable=False)
-
-
-class RenderedMarkdown:
-    """A model whose `markdown_fields` are rendered to sanitised HTML, into its
-    `rendered` field, each time it is saved.
-
-    Fixture loads save raw, without `save()`: `load_content` calls
-    `render_markdown_fields()` itself, and after `loaddata` or `update()`
-    `manage.py render_content` does (until then a page renders the field itself).
-    """
-
-    markdown_fields = ()
-
-    def render_markdown_fields(self):
-        self.rendered = {
-            name: str(render_markdown(getattr(self, name) or "", MARKDOWN_TOP_HEADING))
-            for name in self.markdown_fields
-        }
-
-    def save(self, *args, **kwargs):
-        self.render_markdown_fields()
-        super().save(*args, **kwargs)
 
 
 class Therapy(RenderedMarkdown, Reviewed):

@@ -15,7 +15,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from therapyinfo.cache import cached
-from therapyinfo.markup import MARKDOWN_TOP_HEADING, TAG, link_citations, render_markdown
+from therapyinfo.markup import TAG, link_citations, render_markdown
 from therapyinfo.models import Frequency, GlossaryTerm
 from therapyinfo.timeline import layout
 
@@ -27,7 +27,7 @@ def rendered(record, field):
     """`{{ therapy|rendered:"body" }}`: a Markdown field as rendered when it was saved."""
     html = record.rendered.get(field)
     if html is None:  # loaded raw (loaddata) or bulk-written: until render_content runs
-        return render_markdown(getattr(record, field) or "", MARKDOWN_TOP_HEADING)
+        return render_markdown(getattr(record, field) or "")
     return mark_safe(html)
 
 
