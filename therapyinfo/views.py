@@ -180,7 +180,7 @@ def comparison_detail(request, slug=DEFAULT_COMPARISON):
         slug,
         selection,
     )
-    context = {**context, "selection": selection}
+    context = {**context, "comparison": comparison, "available": available, "selection": selection}
     return render(request, "therapyinfo/comparison_detail.html", context)
 
 
@@ -201,9 +201,7 @@ def comparison_context(comparison, available, columns):
     side_effect_rows, side_effect_texts = side_effect_table(columns)
     sources = cited_sources(texts)
     return {
-        "comparison": comparison,
         "columns": columns,
-        "available": available,
         "table": table,
         "side_effect_rows": side_effect_rows,
         "sources": sources,
