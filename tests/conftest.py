@@ -4,16 +4,12 @@ test runs in a transaction that is rolled back, so tests may change it freely.""
 from io import StringIO
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.management import call_command
 
-from therapyinfo.cache import version_clock
-from therapyinfo.context_processors import all_crisis_resources, menu_therapies
 from therapyinfo.models import Status, Therapy
-from therapyinfo.templatetags.content import site_glossary_index
-from therapyinfo.templatetags.page_meta import published_changes
-from therapyinfo.views import kept_comparisons
 
 
 @pytest.fixture(scope="session")
@@ -30,23 +26,25 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-def forget_content_version():
-    """Drop this process's idea of the content version and what it computed from
-    it, as a new process would start: a rolled-back test can leave a version
-    behind that the database never kept."""
-    version_clock.local.__dict__.clear()
-    memos = (all_crisis_resources, menu_therapies, site_glossary_index, published_changes)
-    for memo in (*memos, kept_comparisons):
-        memo.memo = (None, None)
+def empty_every_cache():
+    """Empty every cache, as a new process starts: the default one and the
+    content cache (a rolled-back test can leave entries under a content
+    version the database never kept)."""
+    for alias in settings.CACHES:
+        caches[alias].clear()
 
 
 @pytest.fixture(autouse=True)
-def fresh_process_state():
-    cache.clear()
-    forget_content_version()
+def fresh_caches():
+    empty_every_cache()
     yield
-    cache.clear()
-    forget_content_version()
+    empty_every_cache()
+
+
+@pytest.fixture
+def clear_caches():
+    """`clear_caches()` in a test: every cache empty, as after a restart."""
+    return empty_every_cache
 
 
 @pytest.fixture

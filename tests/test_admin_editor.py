@@ -6,7 +6,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.test_admin import form_data
-from therapyinfo.models import Article, Therapy
+from therapyinfo.models import Article, Mechanism, Therapy
 
 pytestmark = pytest.mark.django_db
 
@@ -193,8 +193,8 @@ def test_unusable_ranges_are_refused_on_the_field_the_editor_typed(
 def test_change_form_shows_a_preview_beside_each_markdown_field(staff_client):
     ketamine = Therapy.objects.get(slug="ketamine")
     html = staff_client.get(change_url(ketamine)).content.decode()
-    # One per Markdown part of the page: key facts, who should not have it, ...
-    assert html.count('class="md-preview"') == 9
+    # Every field the page renders as Markdown, and no other.
+    assert html.count('class="md-preview"') == len(Therapy.markdown_fields)
     assert f'data-preview-url="{PREVIEW_URL}"' in html
     # Without JavaScript the preview already shows the saved text as the page will.
     assert "<h3>Who should not have it</h3>" in html
@@ -202,6 +202,8 @@ def test_change_form_shows_a_preview_beside_each_markdown_field(staff_client):
     # The same widget on article sections (inline) and mechanism details.
     article = Article.objects.first()
     assert 'class="md-preview"' in staff_client.get(change_url(article)).content.decode()
+    mechanism = Mechanism.objects.first()
+    assert 'class="md-preview"' in staff_client.get(change_url(mechanism)).content.decode()
 
 
 def test_preview_renders_and_sanitises_like_the_public_page(staff_client):
@@ -255,6 +257,18 @@ def test_saving_text_that_sanitising_cuts_shows_a_notice(staff_client):
     assert "&lt;script&gt;" in response.content.decode()  # shown, escaped
     ketamine.refresh_from_db()
     assert "<script>" in ketamine.body  # what the editor typed is kept; the page drops it
+
+
+def test_every_markdown_field_of_a_therapy_gets_the_notice(staff_client):
+    ketamine = Therapy.objects.get(slug="ketamine")
+    url = change_url(ketamine)
+    data = form_data(staff_client.get(url))
+    data["how_given"] += "\n\n<script>alert(1)</script>"
+    data["regulatory_status"] += "\n\n<img src=x onerror=alert(1)>"
+    notices = warnings_after(staff_client.post(url, data, follow=True))
+    assert len(notices) == 2
+    assert any(n.startswith("How given of therapy") and "<script>" in n for n in notices)
+    assert any(n.startswith("Regulatory status of therapy") and "onerror=" in n for n in notices)
 
 
 def test_notice_names_an_inline_section_too(staff_client):

@@ -36,7 +36,7 @@ def test_headings_lists_links_emphasis_and_tables_survive():
         "| a | b |\n|---|---|\n| 1 | 2 |\n"
     )
     html = str(render_markdown(text))
-    for tag in ("<h2>", "<li>one</li>", "<em>soft</em>", "<strong>strong</strong>",
+    for tag in ("<h3>", "<li>one</li>", "<em>soft</em>", "<strong>strong</strong>",
                 '<a href="https://www.nhs.uk">NHS</a>', "<table>", "<td>1</td>"):  # fmt: skip
         assert tag in html
 
@@ -49,6 +49,7 @@ def test_citations_become_numbered_links_to_the_sources_list():
 
 
 def test_markdown_headings_start_under_the_page_heading_without_skipping():
-    html = str(render_markdown("### What it is\n\nText.\n\n#### Detail\n\nMore.", 3))
+    html = str(render_markdown("### What it is\n\nText.\n\n#### Detail\n\nMore."))
     assert "<h3>What it is</h3>" in html and "<h4>Detail</h4>" in html
-    assert "<h2>" in str(render_markdown("# Title\n\n## Part"))
+    assert "<h3>Title</h3>" in str(render_markdown("# Title\n\n## Part"))
+    assert "<h2>" in str(render_markdown("# Title\n\n## Part", top=2))

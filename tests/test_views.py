@@ -313,3 +313,19 @@ def test_public_pages_do_not_vary_on_cookies(client):
     for url in public_urls():
         response = client.get(url)
         assert "Cookie" not in response.get("Vary", ""), url
+
+
+def test_a_therapy_page_explains_each_mechanism_in_full(client):
+    ketamine = Therapy.objects.get(slug="ketamine")
+    html = client.get(ketamine.get_absolute_url()).content.decode()
+    for mechanism in ketamine.mechanisms.all():
+        first_sentence = mechanism.detail.split("\n")[0].split(". ")[0]
+        assert first_sentence in html, mechanism.slug
+
+
+def test_only_pages_with_a_status_can_be_asked_for_published_records():
+    for model in (Therapy, Article, Comparison):
+        assert model.objects.published().exists()
+    for model in (Source, GlossaryTerm, CrisisResource):
+        with pytest.raises(AttributeError):
+            model.objects.published()

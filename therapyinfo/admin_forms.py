@@ -27,15 +27,11 @@ from django.utils.html import format_html
 
 from .markup import markdown_to_html, render_markdown
 
-# Which fields hold Markdown, by model name. Other text is shown escaped, as typed.
-MARKDOWN_FIELDS = {
-    "therapy": {"key_facts", "who_for", "body", "evidence", "interactions", "pregnancy"}
-    | {"driving", "long_term", "cost_access"},
-    "articlesection": {"body"},
-    "mechanism": {"detail"},
-}
-# The page shows section and therapy text under an <h2>, so previews start at <h3>.
-PREVIEW_TOP_HEADING = 3
+
+def markdown_fields(model):
+    """The fields of `model` that hold Markdown (its `markdown_fields`, the list
+    its save() renders); other text is shown escaped, as typed."""
+    return getattr(model, "markdown_fields", ())
 
 
 # --- Markdown preview and what sanitising removes ---------------------------
@@ -78,7 +74,7 @@ def removed_by_sanitising(text):
         return []
     # The same Markdown the page renders, before nh3 has cleaned it.
     before = _start_tags(markdown_to_html(text))
-    after = _start_tags(str(render_markdown(text, PREVIEW_TOP_HEADING)))
+    after = _start_tags(str(render_markdown(text)))
     removed = [f"<{tag}>" for tag in sorted((before.tags - after.tags).keys())]
     removed += sorted((before.attributes - after.attributes).keys())
     if before.comments:
@@ -88,7 +84,7 @@ def removed_by_sanitising(text):
 
 def sanitised_preview(text):
     """The preview's HTML and the list of what sanitising removed."""
-    return str(render_markdown(text, PREVIEW_TOP_HEADING)), removed_by_sanitising(text)
+    return str(render_markdown(text)), removed_by_sanitising(text)
 
 
 class MarkdownPreview(AdminTextareaWidget):
@@ -124,7 +120,7 @@ def removal_notices(form):
     """One sentence per Markdown field of `form` whose text loses something."""
     model = form._meta.model
     notices = []
-    for name in sorted(MARKDOWN_FIELDS.get(model._meta.model_name, ())):
+    for name in sorted(markdown_fields(model)):
         if name not in getattr(form, "cleaned_data", {}):
             continue
         removed = removed_by_sanitising(form.cleaned_data[name])
@@ -142,8 +138,7 @@ class MarkdownPreviewMixin:
     """For a ModelAdmin or an inline: the preview widget on Markdown fields."""
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
-        model_name = db_field.model._meta.model_name
-        if db_field.name in MARKDOWN_FIELDS.get(model_name, ()):
+        if db_field.name in markdown_fields(db_field.model):
             kwargs.setdefault("widget", MarkdownPreview)
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 

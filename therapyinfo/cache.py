@@ -1,82 +1,42 @@
-"""Public pages are cached in front of the app, by nginx (deploy/nginx.conf),
-from the app's own Cache-Control; the app keeps no page cache of its own.
+"""Caching inside the app: Django's cache framework, keyed by the content version.
 
-Why no in-app page cache (README, "Caching"): behind nginx a page reaches the
-app about once per `max-age` per front door (cache lock, background update),
-so an app cache would save a few renders a minute and add a second place
-where pages can go stale, be poisoned or fail. Measured by `make bench`.
+Public pages are cached in front of the app by nginx (deploy/nginx.conf),
+from the app's own Cache-Control (`public_cache_headers`). Inside
+the app, values and template fragments that depend only on content (the
+crisis lines, the glossary index, a page's records and its main content, the
+comparison's tables) are kept in the "content" cache, a local-memory alias
+(settings.CACHES), under keys that carry the content version:
 
-What stays here:
+- `cached(request, name, compute, *parts)`: `cache.get_or_set` for a value;
+- `{% cache ... content_version using=content_cache %}` for a fragment
+  (context_processors.site gives templates both names).
 
-- `PublicCacheHeadersMiddleware`: a public page's 200 for an anonymous
-  visitor says `public, max-age=60, stale-while-revalidate=300` (settings.PUBLIC_MAX_AGE);
-  ConditionalGetMiddleware adds its ETag and answers revalidations with 304.
-  Anything else (errors, the admin, a signed-in user's page, a page that sets
-  a cookie) says nothing, so nginx and CDNs do not store it.
-- The content version, bumped in the same transaction as any content save or
-  delete (`signals.py`), and `PerVersion`: values every page shows (crisis
-  lines, the glossary index) and what a comparison shows (views.py,
-  `kept_comparisons`) computed once per version per process. Each
-  thread re-reads the version at most once per `VERSION_TTL`, so an edit is
-  seen by every app server within a second, and by visitors of a front door
-  within the `max-age`.
+The content version is the `changed_at` of one row, bumped in the same
+transaction as any content save or delete (signals.py) and read at most once
+per request, so an edit is seen by every app server on its next request and
+old entries are never read again (they age out). Signed-in staff and previews
+(preview.py) never read or fill the cache: their pages can show drafts.
 
 `QuerySet.update()` and raw SQL send no signals: after one, call
-`bump_content_version()` yourself (the README says so too).
+`bump_content_version()` yourself.
 """
 
 import threading
-import time
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import wraps
 
 from django.conf import settings
-from django.db import DatabaseError
+from django.core.cache import caches
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 
-# An edit reaches every process within this long.
-VERSION_TTL = 1.0
-
-
-# URL names (therapyinfo/urls.py) whose 200s are the same for every anonymous
-# visitor. deploy/nginx.conf lists the same paths; only they are cached there.
-PUBLIC_PAGES = frozenset(
-    {"home", "articles", "article", "therapies", "therapy", "compare", "comparison"}
-    | {"glossary", "sources", "about", "updates", "updates-feed", "sitemap", "robots"}
-)
+# settings.CACHES: the content cache, and one that keeps nothing, for staff.
+CONTENT_CACHE = "content"
+NO_CACHE = "uncached"
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
-
-
-class VersionClock:
-    """The content version as this thread last read it, re-read at most once per `ttl`.
-
-    Thread-local, so a thread that bumps the version sees its own change at
-    once, and no thread uses a version whose data it cannot see yet.
-    """
-
-    def __init__(self, ttl=VERSION_TTL, monotonic=time.monotonic):
-        self.ttl = ttl
-        self.monotonic = monotonic
-        self.local = threading.local()
-
-    def get(self):
-        now = self.monotonic()
-        if getattr(self.local, "expires", -1.0) <= now:
-            try:
-                self.remember(read_content_version(), now)
-            except DatabaseError:
-                # While the database is away, keep what was computed for the last
-                # version seen (nothing can be edited meanwhile).
-                if not hasattr(self.local, "version"):
-                    raise
-                self.remember(self.local.version, now)
-        return self.local.version
-
-    def remember(self, version, now=None):
-        self.local.version = version
-        self.local.expires = (self.monotonic() if now is None else now) + self.ttl
 
 
 def read_content_version():
@@ -93,51 +53,77 @@ def bump_content_version():
     now = timezone.now()
     if not ContentVersion.objects.update(changed_at=now):
         ContentVersion.objects.create(changed_at=now)
-    version_clock.remember(now)
     return now
 
 
-version_clock = VersionClock()
+_quiet = threading.local()
 
 
-class PerVersion:
-    """A value computed once per content version and kept in this process."""
-
-    def __init__(self, compute):
-        self.compute = compute
-        self.memo = (None, None)  # (version, value); one assignment, so thread-safe
-
-    def __call__(self):
-        from .signals import is_quiet
-
-        if is_quiet():
-            # A preview (preview.py) sees its own unpublished changes; keeping
-            # them would show them to the next visitor.
-            return self.compute()
-        version = version_clock.get()
-        memo_version, value = self.memo
-        if memo_version != version:
-            value = self.compute()
-            self.memo = (version, value)
-        return value
+@contextmanager
+def quiet():
+    """No version bumps in this thread, and no cache: for a preview that applies
+    a revision and rolls it back (preview.py)."""
+    _quiet.on = True
+    try:
+        yield
+    finally:
+        _quiet.on = False
 
 
-class PublicCacheHeadersMiddleware:
-    """Marks a public page's 200 for an anonymous visitor as cacheable by anyone
-    for PUBLIC_MAX_AGE seconds (settings.py says why a minute)."""
+def is_quiet():
+    """Whether this thread is inside `quiet()`: rendering a preview whose writes
+    are rolled back, so nothing read now may be kept for later requests."""
+    return getattr(_quiet, "on", False)
 
-    def __init__(self, get_response):
-        self.get_response = get_response
 
-    def __call__(self, request):
-        response = self.get_response(request)
-        match = request.resolver_match
+def content_version(request):
+    """The content version as this request sees it, as text for cache keys;
+    read from the database once per request."""
+    if not hasattr(request, "content_version"):
+        request.content_version = f"{read_content_version():%Y%m%d%H%M%S%f}"
+    return request.content_version
+
+
+def shares_content_cache(request):
+    """Whether this request may read and fill the content cache: an anonymous
+    visitor's, not a signed-in user's and not a preview's, which may show
+    unpublished content. Without a session cookie nobody is signed in (and
+    the session is left alone, which keeps `Vary: Cookie` off public pages)."""
+    if request is None or is_quiet() or getattr(request, "revision_preview", None):
+        return False
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return True
+    return not request.user.is_authenticated
+
+
+def content_cache_alias(request):
+    """The cache a `{% cache %}` fragment of this request uses."""
+    return CONTENT_CACHE if shares_content_cache(request) else NO_CACHE
+
+
+def cached(request, name, compute, *parts):
+    """`compute()`, kept for this content version under `name` and `parts`
+    (slugs, a canonical selection: never a visitor's raw input)."""
+    if not shares_content_cache(request):
+        return compute()
+    key = ":".join([name, *map(str, parts), content_version(request)])
+    return caches[CONTENT_CACHE].get_or_set(key, compute)
+
+
+def public_cache_headers(view):
+    """For a public page (therapyinfo/urls.py, `public_urlpatterns`): its 200 for
+    an anonymous visitor may be kept by anyone for PUBLIC_MAX_AGE seconds
+    (settings.py says why a minute); ConditionalGetMiddleware adds its ETag.
+    Anything else (errors, redirects, a page for someone with a session, a page
+    that sets a cookie) says nothing, so nginx and CDNs do not store it; and
+    preview.py marks a signed-in user's page private."""
+
+    @wraps(view)
+    def public_view(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
         if (
             request.method in ("GET", "HEAD")
             and response.status_code == 200
-            and match is not None
-            and match.url_name in PUBLIC_PAGES
-            and not match.namespace
             and settings.SESSION_COOKIE_NAME not in request.COOKIES
             and not response.cookies
             and not response.has_header("Cache-Control")
@@ -149,3 +135,5 @@ class PublicCacheHeadersMiddleware:
                 stale_while_revalidate=settings.PUBLIC_STALE_WHILE_REVALIDATE,
             )
         return response
+
+    return public_view

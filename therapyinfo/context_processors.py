@@ -1,21 +1,28 @@
-"""Context every page needs: the crisis resources in the header and footer, and
-the treatment guides in the main menu."""
+"""Context every page needs: the crisis resources in the header and footer,
+the treatment guides in the main menu, and what `{% cache %}` fragments of
+content are keyed by (therapyinfo/cache.py)."""
 
+from django.core.cache import caches
 from django.utils.functional import SimpleLazyObject
 
-from .cache import PerVersion
+from .cache import CONTENT_CACHE, cached, content_cache_alias, content_version
 from .models import CrisisResource, Therapy
-
-# Read once per content version, not once per page (see cache.PerVersion).
-all_crisis_resources = PerVersion(lambda: list(CrisisResource.objects.all()))
-menu_therapies = PerVersion(
-    lambda: list(Therapy.objects.published().only("slug", "name", "short_name"))
-)
 
 
 def site(request):
     # Lazy, so pages that never show them (the admin) never read them.
     return {
-        "crisis_resources": SimpleLazyObject(all_crisis_resources),
-        "menu_therapies": SimpleLazyObject(menu_therapies),
+        "crisis_resources": SimpleLazyObject(
+            lambda: cached(request, "crisis-lines", lambda: list(CrisisResource.objects.all()))
+        ),
+        "menu_therapies": SimpleLazyObject(
+            lambda: cached(
+                request,
+                "menu-therapies",
+                lambda: list(Therapy.objects.published().only("slug", "name", "short_name")),
+            )
+        ),
+        "content_cache": content_cache_alias(request),
+        "content_cache_timeout": caches[CONTENT_CACHE].default_timeout,
+        "content_version": SimpleLazyObject(lambda: content_version(request)),
     }

@@ -7,7 +7,7 @@ numbered sources list.
 """
 
 import re
-from functools import lru_cache, partial
+from functools import partial
 
 import markdown as markdown_lib
 import nh3
@@ -127,9 +127,13 @@ def markdown_to_html(text):
         return _as_typed(text)
 
 
-@lru_cache(maxsize=1024)
-def render_markdown(text, top=2):
-    """Markdown to sanitised HTML; cached per process.
+# Editors' Markdown sits under a page's <h2> section headings, on the page
+# (models.RenderedMarkdown) and in the admin's preview (admin_forms.py) alike.
+MARKDOWN_TOP_HEADING = 3
+
+
+def render_markdown(text, top=MARKDOWN_TOP_HEADING):
+    """Markdown to sanitised HTML.
 
     The text's own top heading level becomes `top` and the rest follow it down
     (never past <h4>), so an editor's "##" or "###" both sit right under the
@@ -147,7 +151,3 @@ def render_markdown(text, top=2):
         link_rel=None,
     )
     return mark_safe(clean)
-
-
-# Stored Markdown sits under a page's <h2> section headings.
-MARKDOWN_TOP_HEADING = 3

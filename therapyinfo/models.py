@@ -14,10 +14,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
-from django.template.loader import render_to_string
 from django.urls import reverse
 
-from .markup import CITATION
+from .markup import CITATION, render_markdown
 
 
 def add_months(day, months):
@@ -122,11 +121,15 @@ def text_errors(**texts):
     return {**figure_errors(**texts), **citation_errors(**texts)}
 
 
-class SlugManager(models.Manager.from_queryset(PublishableQuerySet)):
+class SlugManager(models.Manager):
     """Finds records by slug, which is what fixtures refer to."""
 
     def get_by_natural_key(self, slug):
         return self.get(slug=slug)
+
+
+class PageManager(SlugManager.from_queryset(PublishableQuerySet)):
+    """For pages, which have a status: `published()` and `visible_to()` too."""
 
 
 class SlugNaturalKey:
@@ -163,7 +166,7 @@ class Reviewed(SlugNaturalKey, models.Model):
         help_text="The clinical reviewer who last checked this page.",
     )
 
-    objects = SlugManager()
+    objects = PageManager()
 
     class Meta:
         abstract = True
@@ -191,12 +194,6 @@ class Reviewed(SlugNaturalKey, models.Model):
     @property
     def review_overdue(self):
         return bool(self.next_review_due and self.next_review_due < date.today())
-
-
-def rendered_html_field():
-    """A record's `render_html()`, stored when it is saved (signals.py), so a page
-    only numbers its citations. Not exported, not in history."""
-    return models.TextField(blank=True, default="", editable=False)
 
 
 class SourceKind(models.TextChoices):
@@ -245,7 +242,6 @@ class Source(SlugNaturalKey, models.Model):
         "'Janssen (the maker of esketamine)'. Leave empty when not known. Where a "
         "maker-funded result is used on a page, say 'funded by the maker' there too.",
     )
-    rendered = rendered_html_field()
 
     objects = SlugManager()
 
@@ -276,10 +272,6 @@ class Source(SlugNaturalKey, models.Model):
     @property
     def link(self):
         return f"https://doi.org/{self.doi}" if self.doi else self.url
-
-    def render_html(self):
-        """Its entry in a list of sources (stored in `rendered` as it is saved)."""
-        return render_to_string("includes/source.html", {"source": self})
 
 
 class GlossaryTerm(SlugNaturalKey, models.Model):
@@ -354,7 +346,34 @@ class CrisisResource(SlugNaturalKey, models.Model):
             raise ValidationError(errors)
 
 
-class Mechanism(SlugNaturalKey, models.Model):
+def rendered_markdown_field():
+    """HTML of a model's `markdown_fields`, rendered by its `save()`, so pages do
+    not render Markdown per request. Not exported, not in history."""
+    return models.JSONField(default=dict, blank=True, editable=False)
+
+
+class RenderedMarkdown:
+    """A model whose `markdown_fields` are rendered to sanitised HTML, into its
+    `rendered` field, each time it is saved.
+
+    Fixture loads save raw, without `save()`: `load_content` calls
+    `render_markdown_fields()` itself, and after `loaddata` or `update()`
+    `manage.py render_content` does (until then a page renders the field itself).
+    """
+
+    markdown_fields = ()
+
+    def render_markdown_fields(self):
+        self.rendered = {
+            name: str(render_markdown(getattr(self, name) or "")) for name in self.markdown_fields
+        }
+
+    def save(self, *args, **kwargs):
+        self.render_markdown_fields()
+        super().save(*args, **kwargs)
+
+
+class Mechanism(RenderedMarkdown, SlugNaturalKey, models.Model):
     """How a drug acts in the brain; one mechanism can be shared by therapies."""
 
     slug = models.SlugField(unique=True)
@@ -362,8 +381,14 @@ class Mechanism(SlugNaturalKey, models.Model):
     target = models.CharField(max_length=100, help_text="e.g. 'NMDA receptor'.")
     action = models.CharField(max_length=100, help_text="e.g. 'blocks (antagonist)'.")
     summary = models.TextField(help_text="Plain words, short sentences.")
-    detail = models.TextField(blank=True, help_text="Markdown.")
+    detail = models.TextField(
+        blank=True,
+        help_text="Markdown: more about the idea, for readers who open "
+        "'How it may work in the brain' on each therapy page that uses it.",
+    )
     sources = models.ManyToManyField(Source, blank=True, related_name="mechanisms")
+    markdown_fields = ("detail",)
+    rendered = rendered_markdown_field()
 
     objects = SlugManager()
 
@@ -387,12 +412,6 @@ class Mechanism(SlugNaturalKey, models.Model):
 
 ONSET_ERROR = "The soonest onset cannot be later than the latest onset."
 DURATION_ERROR = "The shortest duration cannot be longer than the longest."
-
-
-def rendered_markdown_field():
-    """HTML of a model's `markdown_fields`, rendered when it is saved (signals.py),
-    so pages do not render Markdown per request. Not exported, not in history."""
-    return models.JSONField(default=dict, blank=True, editable=False)
 
 
 class TherapyPart(NamedTuple):
@@ -449,7 +468,7 @@ def sentences(markdown_text):
     ]
 
 
-class Therapy(Reviewed):
+class Therapy(RenderedMarkdown, Reviewed):
     slug = models.SlugField(unique=True, help_text="Part of the page address.")
     position = models.PositiveSmallIntegerField(
         default=0, help_text="Order of the therapy in lists and comparison columns."
@@ -963,7 +982,6 @@ class ComparisonCell(models.Model):
         null=True,
         help_text="When the evidence in this cell was last checked (shown as month and year).",
     )
-    rendered = rendered_html_field()
 
     objects = ComparisonCellManager()
 
@@ -1002,12 +1020,6 @@ class ComparisonCell(models.Model):
     def cited_slugs(self):
         return list(dict.fromkeys(CITATION.findall(self.text)))
 
-    def render_html(self):
-        """Its text, grade and date as a table cell shows them (stored in `rendered`
-        as it is saved). Citations stay "[@slug]" markers: their numbers depend on
-        which columns a page shows, so the page numbers them."""
-        return render_to_string("includes/comparison_cell.html", {"cell": self})
-
     def natural_key(self):
         return self.row.natural_key() + self.therapy.natural_key()
 
@@ -1043,7 +1055,7 @@ class ArticleSectionManager(models.Manager):
         return self.get(article__slug=article_slug, anchor=anchor)
 
 
-class ArticleSection(models.Model):
+class ArticleSection(RenderedMarkdown, models.Model):
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="sections")
     position = models.PositiveSmallIntegerField(default=0)
     heading = models.CharField(max_length=200)
@@ -1087,8 +1099,8 @@ class ArticleSection(models.Model):
 class ContentVersion(models.Model):
     """One row whose timestamp changes with any content save or delete.
 
-    Values computed once per version (cache.PerVersion) follow it, so an edit
-    on one app server is seen by all of them within a second, with no purge.
+    Cached values and fragments carry it in their keys (cache.py), so an edit
+    on one app server is seen by all of them on the next request, with no purge.
     """
 
     changed_at = models.DateTimeField()

@@ -558,9 +558,7 @@ class Revision(models.Model):
         return f"{self.object_repr} ({self.get_status_display()}, {self.created:%d %b %Y %H:%M})"
 
     @classmethod
-    def record(
-        cls, record, data, author, status=RevisionStatus.PENDING, note="", editor_note=""
-    ):
+    def record(cls, record, data, author, status=RevisionStatus.PENDING, note="", editor_note=""):
         page = page_of(record)
         if status == RevisionStatus.PENDING:
             # What the editor started from: publishing refuses if the live record

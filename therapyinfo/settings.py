@@ -57,10 +57,9 @@ MIDDLEWARE = [
     "therapyinfo.middleware.RequestLimitsMiddleware",
     # Turns a database outage anywhere below into the friendly 503 page.
     "therapyinfo.middleware.DatabaseOutageMiddleware",
-    # ETags and 304s for revalidations (nginx's, browsers', CDNs').
+    # ETags and 304s for revalidations (nginx's, browsers', CDNs'). Public pages
+    # say how long they may be kept themselves (therapyinfo/cache.py).
     "django.middleware.http.ConditionalGetMiddleware",
-    # Public pages say how long nginx, CDNs and browsers may keep them (therapyinfo/cache.py).
-    "therapyinfo.cache.PublicCacheHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "therapyinfo.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -107,7 +106,21 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+CACHES = {
+    "default": env.cache("CACHE_URL", default="locmemcache://"),
+    # Values and fragments that depend only on content, keyed by the content
+    # version (therapyinfo/cache.py). Local memory, so an edit needs no purge
+    # across servers and a cache error cannot fail a page; entries of an old
+    # version are never read again and age out.
+    "content": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "therapyinfo-content",
+        "TIMEOUT": 60 * 60,
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    },
+    # What signed-in staff and previews use instead: they never read or fill it.
+    "uncached": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+}
 # A cache that accepts connections but never answers must not hold a worker
 # (or /healthz) for long: a slow cache is treated as a missing one.
 if "redis" in CACHES["default"]["BACKEND"].lower():
@@ -127,7 +140,7 @@ FRONT_DOOR_CACHE_DIR = env.str("FRONT_DOOR_CACHE_DIR", default="")
 # Browsers, nginx and CDNs may reuse a public page this long, then revalidate
 # it with its ETag. A minute bounds how long a corrected crisis number or
 # safety note can stay stale; stale-while-revalidate lets a CDN answer at once
-# while it refreshes (therapyinfo/cache.py).
+# while it refreshes (therapyinfo/cache.py, `public_cache_headers`).
 PUBLIC_MAX_AGE = env.int("DJANGO_PUBLIC_MAX_AGE", default=60)
 PUBLIC_STALE_WHILE_REVALIDATE = 300
 

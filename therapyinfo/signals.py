@@ -3,47 +3,22 @@
 Connected in `TherapyinfoConfig.ready()`. The handlers run inside the
 transaction that saves the content (admin, `load_content` and `loaddata` all
 wrap their writes in one), so the new version commits with the new data and
-every process's per-version values move on together (see `cache.py`).
-
-Also here: each model's `markdown_fields` (or its `render_html()`) are rendered
-to HTML as it is saved, into its `rendered` field.
+every process's cached values move on together (see `cache.py`).
 
 Raw saves from `loaddata` are bumped too: loading a fixture changes pages.
 `QuerySet.update()`, `bulk_create()` and raw SQL send no signals: after one
-that changes text, run `manage.py render_content` (it redraws `rendered` and
+that changes Markdown, run `manage.py render_content` (it renders it again and
 bumps the version); after any other, call `cache.bump_content_version()`.
 """
 
-import threading
-from contextlib import contextmanager
+from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
-
-from .cache import bump_content_version
+# quiet: previews (preview.py) apply a revision inside it.
+from .cache import bump_content_version, is_quiet, quiet  # noqa: F401
 
 # Models that record editorial work but change nothing the public sees: a
 # pending revision must leave every cached page as it is.
 NOT_CONTENT = {"contentversion", "revision", "contentload"}
-
-_quiet = threading.local()
-
-
-@contextmanager
-def quiet():
-    """No version bumps in this thread: for a preview that applies a revision
-    and rolls it back, so no process keys pages on a version that never was."""
-    _quiet.on = True
-    try:
-        yield
-    finally:
-        _quiet.on = False
-
-
-def is_quiet():
-    """Whether this thread is inside `quiet()`: rendering a preview whose writes
-    are rolled back, so nothing read now may be kept for later requests."""
-    return getattr(_quiet, "on", False)
-
 
 M2M_WRITES = {"post_add", "post_remove", "post_clear"}
 
@@ -68,23 +43,7 @@ def content_relation_changed(sender, action, **kwargs):
         bump_content_version()
 
 
-def render_html(sender, instance, **kwargs):
-    """Store a record's HTML as it is saved (raw saves from `loaddata` included),
-    so a page only numbers citations and links glossary terms in it: its
-    `markdown_fields` rendered, or what its `render_html()` draws."""
-    if hasattr(instance, "render_html"):
-        instance.rendered = instance.render_html()
-    elif names := getattr(sender, "markdown_fields", ()):
-        from .markup import MARKDOWN_TOP_HEADING, render_markdown
-
-        instance.rendered = {
-            name: str(render_markdown(getattr(instance, name) or "", MARKDOWN_TOP_HEADING))
-            for name in names
-        }
-
-
 def connect():
-    pre_save.connect(render_html, dispatch_uid="therapyinfo-render-html")
     post_save.connect(content_saved_or_deleted, dispatch_uid="therapyinfo-content-saved")
     post_delete.connect(content_saved_or_deleted, dispatch_uid="therapyinfo-content-deleted")
     m2m_changed.connect(content_relation_changed, dispatch_uid="therapyinfo-relation-changed")

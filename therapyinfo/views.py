@@ -18,23 +18,17 @@ from django.shortcuts import get_object_or_404, render
 from django.template import loader
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
-from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from .cache import PerVersion
-from .comparison_table import (
-    cited_sources,
-    comparison_columns,
-    comparison_rows,
-    side_effect_table,
-    visible_comparison,
-)
+from .cache import cached
+from .markup import CITATION
 from .middleware import is_database_outage, outage_response
 from .models import (
     Article,
     ArticleSection,
     Comparison,
+    ComparisonCell,
     GlossaryTerm,
     Outcome,
     Source,
@@ -42,7 +36,6 @@ from .models import (
     TherapySideEffect,
 )
 from .selection import SelectionError, canonical_query, parse_selection
-from .templatetags.clinical import number_citations
 from .templatetags.content import source_numbers
 from .templatetags.page_meta import mentions_crisis
 
@@ -88,13 +81,18 @@ def article_list(request):
 
 @require_safe
 def article_detail(request, slug):
-    article = get_object_or_404(
-        Article.objects.visible_to(viewer(request)).prefetch_related(
-            Prefetch("sections", queryset=ArticleSection.objects.order_by("position", "id")),
-            "sources",
-            Prefetch("therapies", queryset=Therapy.objects.published()),
+    article = cached(
+        request,
+        "article",
+        lambda: get_object_or_404(
+            Article.objects.visible_to(viewer(request)).prefetch_related(
+                Prefetch("sections", queryset=ArticleSection.objects.order_by("position", "id")),
+                "sources",
+                Prefetch("therapies", queryset=Therapy.objects.published()),
+            ),
+            slug=slug,
         ),
-        slug=slug,
+        slug,
     )
     return render(
         request,
@@ -116,32 +114,37 @@ def therapy_list(request):
 
 @require_safe
 def therapy_detail(request, slug):
-    therapy = get_object_or_404(
-        Therapy.objects.visible_to(viewer(request)).prefetch_related(
-            "mechanisms",
-            "sources",
-            Prefetch(
-                "side_effects",
-                queryset=TherapySideEffect.objects.select_related("side_effect", "source"),
-            ),
-            # How many therapies each article covers: one that covers only this
-            # one is its background reading, and the page says so at the top.
-            # (A subquery: the prefetch's own join would count this therapy only.)
-            Prefetch(
-                "articles",
-                queryset=Article.objects.published().annotate(
-                    therapy_count=Subquery(
-                        Article.therapies.through.objects.filter(article=OuterRef("pk"))
-                        .values("article")
-                        .annotate(count=Count("pk"))
-                        .values("count")
-                    )
+    therapy = cached(
+        request,
+        "therapy",
+        lambda: get_object_or_404(
+            Therapy.objects.visible_to(viewer(request)).prefetch_related(
+                "mechanisms",
+                "sources",
+                Prefetch(
+                    "side_effects",
+                    queryset=TherapySideEffect.objects.select_related("side_effect", "source"),
                 ),
+                # How many therapies each article covers: one that covers only this
+                # one is its background reading, and the page says so at the top.
+                # (A subquery: the prefetch's own join would count this therapy only.)
+                Prefetch(
+                    "articles",
+                    queryset=Article.objects.published().annotate(
+                        therapy_count=Subquery(
+                            Article.therapies.through.objects.filter(article=OuterRef("pk"))
+                            .values("article")
+                            .annotate(count=Count("pk"))
+                            .values("count")
+                        )
+                    ),
+                ),
+                Prefetch("comparisons", queryset=Comparison.objects.published()),
+                Prefetch("outcomes", queryset=Outcome.objects.select_related("source")),
             ),
-            Prefetch("comparisons", queryset=Comparison.objects.published()),
-            Prefetch("outcomes", queryset=Outcome.objects.select_related("source")),
+            slug=slug,
         ),
-        slug=slug,
+        slug,
     )
     sources = list(therapy.sources.all())
     # The trials behind the page's natural frequencies are listed with the rest.
@@ -160,21 +163,22 @@ def therapy_detail(request, slug):
     )
 
 
-NO_CELL = mark_safe('<p class="cell__text muted">Not known: we have no information on this.</p>')
-
-
 @require_safe
 def comparison_detail(request, slug=DEFAULT_COMPARISON):
-    """The side-by-side page. What it shows of a published comparison is read
-    once per content version and address (`kept_comparisons`), then the
-    template draws it on each request."""
+    """The side-by-side page; `?therapies=ketamine,lsd` picks its columns."""
+    comparison = cached(
+        request,
+        "comparison",
+        lambda: get_object_or_404(
+            Comparison.objects.visible_to(viewer(request)).prefetch_related(
+                Prefetch("therapies", queryset=Therapy.objects.published(), to_attr="available")
+            ),
+            slug=slug,
+        ),
+        slug,
+    )
+    available = comparison.available
     raw = request.GET.get("therapies")
-    kept = kept_comparisons()
-    context = kept.get((slug, raw))
-    if context is not None:
-        return render_comparison(request, context)
-    comparison = visible_comparison(viewer(request), slug)
-    available = comparison_columns(comparison)
     try:
         columns = parse_selection(raw, available)
     except SelectionError as error:
@@ -195,39 +199,40 @@ def comparison_detail(request, slug=DEFAULT_COMPARISON):
         query = request.GET.copy()
         query["therapies"] = canonical_query(columns)
         return HttpResponsePermanentRedirect(f"{request.path}?{query.urlencode(safe=',')}")
-    context = comparison_context(comparison, available, columns)
-    if comparison.is_published:  # a draft is shown only to its editors, and never kept
-        kept[(slug, raw)] = context
-    return render_comparison(request, context)
-
-
-def render_comparison(request, context):
-    # A copy: rendering adds the request (and the context processors' values)
-    # to the dict it is given, and a kept one is shared by every request.
-    return render(request, "therapyinfo/comparison_detail.html", {**context})
+    selection = canonical_query(columns)
+    context = cached(
+        request,
+        "comparison-table",
+        lambda: comparison_context(comparison, available, columns),
+        slug,
+        selection,
+    )
+    context = {**context, "comparison": comparison, "available": available, "selection": selection}
+    return render(request, "therapyinfo/comparison_detail.html", context)
 
 
 def comparison_context(comparison, available, columns):
-    """What the page shows for these columns. Cells and sources were drawn
-    when they were saved (`rendered`): this joins that HTML and numbers its
-    citations, in five queries of plain SQL (comparison_table.py) whatever
-    the size of the table."""
+    """What the page shows for these columns, in four queries whatever the size
+    of the table: rows with their cells, the sources they cite, side effects.
+    Kept for the content version per comparison and selection (cache.py)."""
     column_ids = [therapy.pk for therapy in columns]
-    rows, texts = comparison_rows(comparison, column_ids)
+    rows = comparison.rows.order_by("position", "id").prefetch_related(
+        Prefetch("cells", queryset=ComparisonCell.objects.filter(therapy__in=column_ids).order_by())
+    )
+    table, texts = [], []
+    for row in rows:
+        by_therapy = {cell.therapy_id: cell for cell in row.cells.all()}
+        cells = [(therapy, by_therapy.get(therapy.pk)) for therapy in columns]
+        texts += [row.aspect, *(cell.text for _, cell in cells if cell)]
+        table.append({"aspect": row.aspect, "cells": cells})
+    side_effect_rows, side_effect_texts = side_effect_table(columns)
     sources = cited_sources(texts)
-    numbers = source_numbers(sources)
-    table = [
-        (aspect, [number_citations(html, numbers) if html else NO_CELL for html in cells])
-        for aspect, cells in rows
-    ]
-    side_effect_rows, side_effect_texts = side_effect_table(column_ids)
     return {
-        "comparison": comparison,
         "columns": columns,
-        "available": available,
         "table": table,
         "side_effect_rows": side_effect_rows,
         "sources": sources,
+        "numbers": source_numbers(sources),
         "mentions_crisis": mentions_crisis(comparison, texts, side_effect_texts),
         "is_subset": len(columns) != len(available),
         "names": names_in_words([therapy.short_name for therapy in columns]),
@@ -235,14 +240,33 @@ def comparison_context(comparison, available, columns):
     }
 
 
-# {(slug, ?therapies=): context} of published comparisons, for the content
-# version (cache.PerVersion, as the crisis lines are): an edit anywhere starts
-# an empty one, and a preview reads afresh and keeps nothing. Keyed by what the
-# view reads and filled only for an address that is answered with the page,
-# so it holds a few entries per comparison whatever visitors ask for. Reading
-# and drawing the table took 0.8 ms of the page's 2.6 ms; the template's
-# drawing is left per request, where today's date decides the review notice.
-kept_comparisons = PerVersion(dict)
+def cited_sources(texts):
+    """The sources the texts cite, in the order a reader meets them."""
+    slugs = list(dict.fromkeys(CITATION.findall("\n".join(texts))))
+    by_slug = {source.slug: source for source in Source.objects.filter(slug__in=slugs)}
+    return [by_slug[slug] for slug in slugs if slug in by_slug]
+
+
+def side_effect_table(columns):
+    """One row per side effect any column lists: its name and, per column, the
+    therapy with its entry (None where it does not list it); and the rows' text."""
+    rows, texts = {}, []
+    entries = (
+        TherapySideEffect.objects.filter(therapy__in=columns)
+        .select_related("side_effect")
+        .order_by("side_effect__position", "side_effect__name")
+    )
+    for entry in entries:
+        effect = entry.side_effect
+        if effect.pk not in rows:
+            rows[effect.pk] = (effect.name, dict.fromkeys(therapy.pk for therapy in columns))
+            texts += [effect.name, effect.summary]
+        rows[effect.pk][1][entry.therapy_id] = entry
+        texts += [entry.how_long, entry.what_helps, entry.when_to_get_help]
+    return [
+        {"name": name, "cells": list(zip(columns, by_therapy.values(), strict=True))}
+        for name, by_therapy in rows.values()
+    ], texts
 
 
 def names_in_words(names):

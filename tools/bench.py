@@ -15,8 +15,8 @@ page, in turn, for `--rounds` rounds:
 - cached pages through the front door (nginx answers them from its cache);
 - the comparison with nginx's cache bypassed (gunicorn directly), the
   heaviest page to render. The app keeps no page: its template draws the
-  page on every request, from the comparison's data as kept for the content
-  version (views.py, `kept_comparisons`).
+  page on every request, from the comparison's data and tables as kept in
+  the content cache for the content version (therapyinfo/cache.py).
 
 The table shows the median of the rounds and each figure's ratio to its
 baseline (ratios are taken within a round, then the median). Then:

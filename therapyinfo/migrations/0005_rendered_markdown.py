@@ -3,18 +3,26 @@
 from django.db import migrations, models
 
 
+# The Markdown fields as this migration found them; a data migration reads
+# the historical models only, never today's code.
+MARKDOWN_FIELDS = {
+    "Therapy": (
+        "body", "evidence", "safety", "how_given", "typical_course", "timeline_note",
+        "regulatory_status",
+    ),
+    "ArticleSection": ("body",),
+}  # fmt: skip
+
+
 def render_existing(apps, schema_editor):
     """Rows loaded before this migration get their HTML now, so no page has to
-    render their Markdown per request (new saves render it in signals.py)."""
-    from therapyinfo import models as current
+    render their Markdown per request (new saves render it in the model's save())."""
     from therapyinfo.markup import MARKDOWN_TOP_HEADING, render_markdown
 
-    for name in ("Therapy", "ArticleSection"):
+    for name, fields in MARKDOWN_FIELDS.items():
         model = apps.get_model("therapyinfo", name)
         names = [
-            field
-            for field in getattr(current, name).markdown_fields
-            if any(f.name == field for f in model._meta.concrete_fields)
+            field for field in fields if any(f.name == field for f in model._meta.concrete_fields)
         ]
         for row in model.objects.all():
             html = {

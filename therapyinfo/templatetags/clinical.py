@@ -11,7 +11,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import normalize_newlines
 
 from therapyinfo.markup import CITATION
-from therapyinfo.models import THERAPY_PARTS, Frequency, Severity
+from therapyinfo.models import THERAPY_PARTS
 
 register = template.Library()
 
@@ -36,10 +36,11 @@ def citable_text(text):
     return mark_safe(html.replace(" [@", "&nbsp;[@"))
 
 
+@register.filter
 def number_citations(html, numbers):
-    """Each "[@slug]" marker in `html` as a numbered link to the page's source
-    list (`numbers`: {slug: number}); a source the page does not list links to
-    its entry on the sources page."""
+    """`{{ cell.text|citable_text|number_citations:numbers }}`: each "[@slug]"
+    marker as a numbered link to the page's source list (`numbers`: {slug:
+    number}); a source the page does not list links to its entry on the sources page."""
 
     def link(match):
         slug = match[1]
@@ -122,53 +123,3 @@ def after_first_block(html):
     """Everything after the first paragraph of rendered Markdown."""
     match = FIRST_BLOCK.match(str(html))
     return mark_safe(match[2]) if match else ""
-
-
-# The comparison's two tables are built by the two functions below rather than by
-# template loops: at 15 rows by 3 columns, loops and includes were most of
-# the page's render time (README, "Performance"). Cell HTML was escaped when
-# it was stored (ComparisonCell.rendered), so only names are escaped here,
-# with the standard library's `escape`, which gives what Django's does
-# without its lazy-string wrapper.
-
-FREQUENCY_LABELS = {choice: escape(choice.label) for choice in Frequency}
-SEVERITY_LABELS = {choice: escape(choice.label) for choice in Severity}
-
-
-def _table_rows(rows, columns, cell):
-    """`<tr>`s: each row's heading, then `cell(name, entry)` per column, where
-    `name` is the column's name as shown above each cell on a phone."""
-    names = [f'<span class="compare__name">{escape(t.name)}</span>' for t in columns]
-    return mark_safe(
-        "\n".join(
-            f'<tr>\n<th scope="row">{escape(heading)}</th>\n'
-            + "".join(map(cell, names, entries))
-            + "\n</tr>"
-            for heading, entries in rows
-        )
-    )
-
-
-@register.simple_tag
-def comparison_table_rows(table, columns):
-    """`<tr>`s of the side-by-side table: `table` is (aspect, [cell HTML with
-    numbered citations, one per column])."""
-    return _table_rows(table, columns, lambda name, html: f"<td>{name}{html}</td>")
-
-
-@register.simple_tag
-def side_effect_table_rows(rows, columns):
-    """`<tr>`s of the side-effects table: `rows` is (name, [(frequency, severity)
-    or None per column]); a serious one is marked, a missing one says "Not reported"."""
-
-    def cell(name, entry):
-        if entry is None:
-            return f'<td>{name}<span class="muted">Not reported</span></td>'
-        frequency, severity = entry
-        marked = ' class="cell--serious"' if severity == Severity.SERIOUS else ""
-        return (
-            f'<td{marked}>{name}<span class="cell__frequency">{FREQUENCY_LABELS[frequency]}</span>'
-            f"<br>{SEVERITY_LABELS[severity]}</td>"
-        )
-
-    return _table_rows(rows, columns, cell)

@@ -1,7 +1,7 @@
 """Template filters and tags that turn editors' text into safe, readable HTML
 (`{% load content %}`).
 
-A record's Markdown is rendered when it is saved (therapyinfo/markup.py), and
+A record's Markdown is rendered when it is saved (models.RenderedMarkdown), and
 `rendered` reads it. `cite` then links citations like [@murrough-2013] to the
 page's numbered sources list, and `glossary` explains a page's first use of
 each glossary term. The plain-word tags keep number formatting out of the
@@ -14,8 +14,8 @@ from django import template
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from therapyinfo.cache import PerVersion
-from therapyinfo.markup import MARKDOWN_TOP_HEADING, TAG, link_citations, render_markdown
+from therapyinfo.cache import cached
+from therapyinfo.markup import TAG, link_citations, render_markdown
 from therapyinfo.models import Frequency, GlossaryTerm
 from therapyinfo.timeline import layout
 
@@ -26,16 +26,9 @@ register = template.Library()
 def rendered(record, field):
     """`{{ therapy|rendered:"body" }}`: a Markdown field as rendered when it was saved."""
     html = record.rendered.get(field)
-    if html is None:  # a field not rendered yet (a raw update): render it for this request
-        return render_markdown(getattr(record, field) or "", MARKDOWN_TOP_HEADING)
+    if html is None:  # loaded raw (loaddata) or bulk-written: until render_content runs
+        return render_markdown(getattr(record, field) or "")
     return mark_safe(html)
-
-
-@register.filter
-def html_of(record):
-    """`{{ source|html_of }}`: a record's HTML as rendered when it was saved
-    (`rendered`), or drawn now if a raw update left it without."""
-    return mark_safe(record.rendered or record.render_html())
 
 
 @register.filter
@@ -84,9 +77,9 @@ def glossary_index(terms):
     return by_spelling, re.compile(rf"(?<![\w-])({body})(s?)(?![\w-])", re.IGNORECASE)
 
 
-# Built once per content version, not once per page: no query and no regex
-# compile per page until the glossary changes.
-site_glossary_index = PerVersion(lambda: glossary_index(GlossaryTerm.objects.all()))
+def site_glossary_index(request):
+    """The whole glossary's index, kept for the content version (cache.py)."""
+    return cached(request, "glossary-index", lambda: glossary_index(GlossaryTerm.objects.all()))
 
 
 def explained_term(term, words):
@@ -115,14 +108,15 @@ class GlossaryLinker:
     popover's id is used once).
     """
 
-    def __init__(self, terms=None):
+    def __init__(self, terms=None, request=None):
         self._terms = terms
+        self._request = request
         self._pattern = None
         self.linked = set()
 
     def _compile(self):
         if self._terms is None:
-            self._by_spelling, self._pattern = site_glossary_index()
+            self._by_spelling, self._pattern = site_glossary_index(self._request)
         else:
             self._by_spelling, self._pattern = glossary_index(self._terms)
 
@@ -151,10 +145,10 @@ class GlossaryLinker:
         return "".join(parts)
 
 
-@register.simple_tag
-def glossary_linker():
+@register.simple_tag(takes_context=True)
+def glossary_linker(context):
     """`{% glossary_linker as terms %}`, then `{{ html|glossary:terms }}`."""
-    return GlossaryLinker()
+    return GlossaryLinker(request=context.get("request"))
 
 
 @register.filter

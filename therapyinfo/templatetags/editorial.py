@@ -3,6 +3,7 @@
 from django import template
 from django.db.models import Q
 
+from therapyinfo.review import DUE_SOON_DAYS
 from therapyinfo.review import review_queue as build_review_queue
 from therapyinfo.revisions import PUBLISH_SHARED, Revision, RevisionStatus
 
@@ -13,6 +14,12 @@ register = template.Library()
 def review_queue():
     """`{% review_queue as queue %}`: pages overdue or due for review soon."""
     return build_review_queue()
+
+
+@register.simple_tag
+def due_soon_days():
+    """`{% due_soon_days %}`: how many days ahead the review queue looks."""
+    return DUE_SOON_DAYS
 
 
 @register.simple_tag

@@ -13,7 +13,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Model
 from django.utils.safestring import mark_safe
 
-from therapyinfo.cache import PerVersion
+from therapyinfo.cache import cached
 
 register = template.Library()
 
@@ -73,7 +73,7 @@ def medical_webpage(context, name, description):
             data["publisher"]["email"] = settings.SITE_CONTACT_EMAIL
     if record is not None and getattr(record, "last_reviewed", None):
         data["lastReviewed"] = record.last_reviewed
-    if record is not None and (changes := page_changes(record)):
+    if record is not None and (changes := page_changes(context, record)):
         data["dateModified"] = changes[0]["reviewed_at"]
     if getattr(record, "drug_class", None):
         data["about"] = {"@type": "MedicalTherapy", "name": record.name}
@@ -106,29 +106,30 @@ def all_published_changes():
     return by_page, latest
 
 
-# Read once per content version (a publish bumps it), not once per page.
-published_changes = PerVersion(all_published_changes)
+def published_changes(context):
+    """`all_published_changes()`, kept for the content version (a publish bumps it)."""
+    return cached(context.get("request"), "published-changes", all_published_changes)
 
 
-def page_changes(page):
+def page_changes(context, page):
     """The page's published changes, newest first, as dicts with `reviewed_at`
     and `note`."""
     if not isinstance(page, Model) or page.pk is None:
         return []
-    by_page, _ = published_changes()
+    by_page, _ = published_changes(context)
     return by_page.get((page._meta.model_name, page.pk), [])
 
 
-@register.simple_tag
-def site_last_updated():
+@register.simple_tag(takes_context=True)
+def site_last_updated(context):
     """When a reviewer last published a change anywhere on the site, or None."""
-    return published_changes()[1]
+    return published_changes(context)[1]
 
 
-@register.simple_tag
-def page_change_notes(page):
+@register.simple_tag(takes_context=True)
+def page_change_notes(context, page):
     """The page's published changes that carry a note for readers."""
-    return [change for change in page_changes(page) if change["note"]]
+    return [change for change in page_changes(context, page) if change["note"]]
 
 
 def _texts(value, depth=0):

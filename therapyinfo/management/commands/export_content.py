@@ -44,7 +44,7 @@ NATURAL_KEY_LOOKUPS = {
 
 # Publishing fields go last in each record, after the content they describe.
 REVIEW_FIELDS = ["status", "last_reviewed", "next_review_due"]
-# `rendered` is derived HTML, drawn again whenever a record is saved (signals.py).
+# `rendered` is derived HTML, rendered again whenever a record is saved (models.RenderedMarkdown).
 LEFT_OUT = {"id", "reviewed_by", "rendered"}
 
 

@@ -287,6 +287,8 @@ def load_record(path, number, record, plan=None):
     except ValidationError as error:
         raise FixtureError(f"{where}: {format_validation_error(error)}") from None
     before = plan.before(instance) if plan is not None else None
+    if hasattr(instance, "render_markdown_fields"):
+        instance.render_markdown_fields()  # a raw save skips the model's save()
     try:
         with transaction.atomic():
             deserialized.save()
