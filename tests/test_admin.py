@@ -91,3 +91,19 @@ def test_view_on_site_links_to_the_public_page(staff_client):
         reverse("admin:therapyinfo_therapy_change", args=[ketamine.pk])
     ).content.decode()
     assert "View on site" in html
+
+
+def test_the_admin_home_links_the_editors_guides_and_they_open(staff_client):
+    home = staff_client.get(reverse("admin:index")).content.decode()
+    url = reverse("admin:guide", args=["editing"])
+    assert f'href="{url}"' in home
+    page = staff_client.get(url).content.decode()
+    assert "<h1>Editing and reviewing</h1>" in page
+    assert "The review workflow</h2>" in page
+    assert "A change note is required." in page
+    # Links between guides stay in the admin.
+    assert f'href="{reverse("admin:guide", args=["content-rules"])}"' in page
+    assert staff_client.get("/admin/guide/no-such-guide/").status_code == 404
+    # Staff only.
+    staff_client.logout()
+    assert staff_client.get(url).status_code == 302

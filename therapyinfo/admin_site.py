@@ -15,9 +15,13 @@ The site also serves the Markdown preview that the editor widget asks for
 by the same function as the public pages.
 """
 
+import re
+
+from django.conf import settings
 from django.contrib.admin import apps as admin_apps
 from django.contrib.admin import sites
-from django.http import HttpResponseNotAllowed, JsonResponse
+from django.http import Http404, HttpResponseNotAllowed, JsonResponse
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 # (group name, CSS/anchor label, models as "app_label.model_name", in the order shown)
@@ -60,6 +64,15 @@ INLINE_ONLY = {
     "therapyinfo.outcome",
     "therapyinfo.articlesection",
 }
+# The guides in docs/ that editors and reviewers read, shown in the admin (linked
+# from its home page) so the rules they work by are one click away.
+GUIDES = {
+    "editing": "editing.md",
+    "content-rules": "content-rules.md",
+    "side-effects-and-grades": "side-effects-and-grades.md",
+    "decision-aid": "decision-aid.md",
+}
+GUIDE_LINK = re.compile(r'href="([a-z-]+)\.md(#[^"]*)?"')
 # Preview requests larger than this are refused: no page text comes near it.
 PREVIEW_MAX_CHARS = 100_000
 
@@ -115,8 +128,32 @@ class EditorialAdminSite(sites.AdminSite):
                 self.admin_view(self.markdown_preview),
                 name="markdown_preview",
             ),
+            path("guide/<slug:name>/", self.admin_view(self.guide), name="guide"),
             *super().get_urls(),
         ]
+
+    def guide(self, request, name):
+        """One of the editors' guides in docs/, rendered like page text."""
+        if name not in GUIDES:
+            raise Http404("No such guide.")
+        from .markup import render_markdown
+
+        text = (settings.BASE_DIR / "docs" / GUIDES[name]).read_text()
+        title, _, body = text.partition("\n")
+        # Section by section: each stays within the renderer's size bound.
+        sections = re.split(r"\n(?=## )", body)
+        html = "".join(str(render_markdown(section, top=2)) for section in sections)
+        # Links between the guides stay inside the admin; others point at docs/.
+        html = GUIDE_LINK.sub(
+            lambda m: (
+                f'href="{reverse("admin:guide", args=[m[1]])}{m[2] or ""}"'
+                if m[1] in GUIDES
+                else m[0]
+            ),
+            html,
+        )
+        context = {**self.each_context(request), "title": title.lstrip("# "), "guide": html}
+        return TemplateResponse(request, "admin/therapyinfo/guide.html", context)
 
     def markdown_preview(self, request):
         """The Markdown in `text` as a patient would see it, sanitised, plus what
