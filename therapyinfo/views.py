@@ -130,6 +130,7 @@ def therapy_detail(request, slug):
                 # (A subquery: the prefetch's own join would count this therapy only.)
                 Prefetch(
                     "articles",
+                    to_attr="published_articles",  # a list, so the page can be cached
                     queryset=Article.objects.published().annotate(
                         therapy_count=Subquery(
                             Article.therapies.through.objects.filter(article=OuterRef("pk"))
