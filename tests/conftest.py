@@ -6,6 +6,7 @@ from io import StringIO
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
 from django.core.cache import caches
 from django.core.management import call_command
 
@@ -29,9 +30,11 @@ def fast_password_hashing(settings):
 def empty_every_cache():
     """Empty every cache, as a new process starts: the default one and the
     content cache (a rolled-back test can leave entries under a content
-    version the database never kept)."""
+    version the database never kept), and Django's content-type cache (a
+    live-server test's flush gives the content types new ids)."""
     for alias in settings.CACHES:
         caches[alias].clear()
+    ContentType.objects.clear_cache()
 
 
 @pytest.fixture(autouse=True)

@@ -82,7 +82,10 @@ def test_the_portable_backup_restores_every_record(tmp_path, django_user_model):
 
 def normalised(records):
     """Records with times compared as times: the dump keeps milliseconds, so
-    12:00:57.000Z written back comes out as 12:00:57Z."""
+    12:00:57.000Z written back comes out as 12:00:57Z. The content version is
+    left out: loading the backup is a content change, so it moves (and every
+    cache keyed by it starts afresh)."""
+    records = [r for r in records if r["model"] != "therapyinfo.contentversion"]
     for record in records:
         for name, value in record["fields"].items():
             if isinstance(value, str) and "T" in value and (moment := parse_datetime(value)):

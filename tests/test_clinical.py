@@ -306,7 +306,7 @@ def test_a_cell_shows_its_text_numbered_citations_grade_and_date(client):
     shown = html.split(escape(cell.text.split(" [@")[0]), 1)[1].split("</td>")[0]
     assert shown.startswith('&nbsp;<a href="#source-')
     assert cell.get_certainty_display() in shown
-    assert '<time datetime="2026-11">November 2026</time>' in shown
+    assert f'<time datetime="{cell.as_of:%Y-%m}">{cell.as_of:%B %Y}</time>' in shown
 
 
 def test_an_edited_cell_is_redrawn_when_saved(client):

@@ -46,6 +46,10 @@ def create_groups(apps, schema_editor):
             content_type__app_label="therapyinfo", codename__in=codenames
         )
         missing = set(codenames) - set(permissions.values_list("codename", flat=True))
+        # The history tables' permissions go with the tables (0010); when the
+        # groups are made again on today's models (a test after a flush), they
+        # are not there to give.
+        missing = {name for name in missing if not name.startswith("view_historical")}
         if missing:
             raise RuntimeError(f"Permissions not found: {', '.join(sorted(missing))}")
         group, _ = Group.objects.get_or_create(name=name)
