@@ -159,6 +159,15 @@ def test_healthz_says_nothing_but_ok_and_is_never_cached(client):
     assert "Server" not in response
 
 
+def test_with_https_redirects_on_a_plain_http_health_check_still_gets_its_answer(client, settings):
+    """A load balancer checks /healthz over plain HTTP; a redirect would read as down."""
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/").status_code == 301
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
 # --- The admin door ------------------------------------------------------------
 
 LOGIN_URL = "/" + settings.ADMIN_URL + "login/"
