@@ -5,6 +5,7 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
 
+from therapyinfo.markup import MARKDOWN_MAX_CHARS
 from therapyinfo.models import ContentVersion, Therapy
 from therapyinfo.revisions import ContentLoad, Revision
 
@@ -107,3 +108,17 @@ def test_the_admin_home_links_the_editors_guides_and_they_open(staff_client):
     # Staff only.
     staff_client.logout()
     assert staff_client.get(url).status_code == 302
+
+
+def test_text_too_long_to_read_as_markdown_is_refused_with_a_plain_message(staff_client, client):
+    ketamine = Therapy.objects.get(slug="ketamine")
+    url = reverse("admin:therapyinfo_therapy_change", args=[ketamine.pk])
+    data = form_data(staff_client.get(url))
+    data.update(how_given="A" * (MARKDOWN_MAX_CHARS + 1), change_note="Longer text.")
+    response = staff_client.post(url, data)
+    assert response.status_code == 200  # the form again, with the error
+    errors = response.context["adminform"].form.errors
+    assert "at most 10,000" in str(errors["how_given"])
+    ketamine.refresh_from_db()
+    assert ketamine.how_given != data["how_given"]
+    assert "A" * 100 not in client.get(ketamine.get_absolute_url()).content.decode()

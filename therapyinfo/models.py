@@ -16,7 +16,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 
-from .markup import CITATION, render_markdown
+from .markup import CITATION, MARKDOWN_MAX_CHARS, render_markdown
 
 
 def add_months(day, months):
@@ -371,6 +371,26 @@ class RenderedMarkdown:
     def save(self, *args, **kwargs):
         self.render_markdown_fields()
         super().save(*args, **kwargs)
+
+    def clean_fields(self, exclude=None):
+        """Text longer than MARKDOWN_MAX_CHARS would be shown as typed, not as
+        Markdown (markup.py): refused, with a message that says so."""
+        errors = {}
+        try:
+            super().clean_fields(exclude)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        for name in self.markdown_fields:
+            length = len(getattr(self, name) or "")
+            if name not in (exclude or ()) and length > MARKDOWN_MAX_CHARS:
+                errors.setdefault(name, []).append(
+                    ValidationError(
+                        f"This text is {length:,} characters long; a field can hold at most "
+                        f"{MARKDOWN_MAX_CHARS:,}. Shorten it or split it into sections."
+                    )
+                )
+        if errors:
+            raise ValidationError(errors)
 
 
 class Mechanism(RenderedMarkdown, SlugNaturalKey, models.Model):
