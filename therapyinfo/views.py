@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404, render
 from django.template import loader
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -201,21 +202,40 @@ def comparison_detail(request, slug=DEFAULT_COMPARISON):
         query["therapies"] = canonical_query(columns)
         return HttpResponsePermanentRedirect(f"{request.path}?{query.urlencode(safe=',')}")
     selection = canonical_query(columns)
-    context = cached(
-        request,
-        "comparison-table",
-        lambda: comparison_context(comparison, available, columns),
-        slug,
-        selection,
+    # The tables are read from the content cache only if the page's cached
+    # fragment of them is missing: a warm page unpickles no rows at all.
+    tables = SimpleLazyObject(
+        lambda: cached(
+            request,
+            "comparison-tables",
+            lambda: comparison_tables(comparison, columns),
+            slug,
+            selection,
+        )
     )
-    context = {**context, "comparison": comparison, "available": available, "selection": selection}
+    context = {
+        "comparison": comparison,
+        "available": available,
+        "selection": selection,
+        "columns": columns,
+        "is_subset": len(columns) != len(available),
+        "names": names_in_words([therapy.short_name for therapy in columns]),
+        "preview": not comparison.is_published,
+        "mentions_crisis": cached(
+            request, "comparison-crisis", lambda: tables["mentions_crisis"], slug, selection
+        ),
+        **{
+            name: SimpleLazyObject(lambda name=name: tables[name])
+            for name in ("table", "side_effect_rows", "sources", "numbers")
+        },
+    }
     return render(request, "therapyinfo/comparison_detail.html", context)
 
 
-def comparison_context(comparison, available, columns):
-    """What the page shows for these columns, in four queries whatever the size
-    of the table: rows with their cells, the sources they cite, side effects.
-    Kept for the content version per comparison and selection (cache.py)."""
+def comparison_tables(comparison, columns):
+    """What the page's tables show for these columns, in four queries whatever
+    the size of the table: rows with their cells, the sources they cite, side
+    effects. Kept for the content version per comparison and selection (cache.py)."""
     column_ids = [therapy.pk for therapy in columns]
     rows = comparison.rows.order_by("position", "id").prefetch_related(
         Prefetch("cells", queryset=ComparisonCell.objects.filter(therapy__in=column_ids).order_by())
@@ -229,15 +249,11 @@ def comparison_context(comparison, available, columns):
     side_effect_rows, side_effect_texts = side_effect_table(columns)
     sources = cited_sources(texts)
     return {
-        "columns": columns,
         "table": table,
         "side_effect_rows": side_effect_rows,
         "sources": sources,
         "numbers": source_numbers(sources),
         "mentions_crisis": mentions_crisis(comparison, texts, side_effect_texts),
-        "is_subset": len(columns) != len(available),
-        "names": names_in_words([therapy.short_name for therapy in columns]),
-        "preview": not comparison.is_published,
     }
 
 
