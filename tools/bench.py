@@ -101,6 +101,9 @@ def main(argv=None):
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (10)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of every page (3)")
     parser.add_argument("--port", type=int, default=8350, help="first of three ports (8350)")
+    parser.add_argument(
+        "--app-duration", type=int, default=4, help="seconds per wrk run, every page past nginx (4)"
+    )
     parser.add_argument("--slow-seconds", type=int, default=60, help="slow-client run (60)")
     parser.add_argument("--flood-seconds", type=int, default=20, help="cache-bypass flood (20)")
     parser.add_argument(
@@ -149,6 +152,10 @@ def main(argv=None):
                 )
         print()
         print(table(results, sizes))
+        print()
+        print(app_pages(app, env, args))
+        print()
+        print(in_process(env))
         print()
         print(slow_clients(front, args.slow_seconds))
         print(flood(front, args.flood_seconds))
@@ -299,8 +306,44 @@ def wrk(url, duration, connections=32, threads=2, script=None):
     return {"rps": rps, "p50": latency["50"], "p99": latency["99"], "errors": errors}
 
 
-def table(results, sizes):
-    paths = {name: path for name, path, _ in PAGES}
+def app_pages(app, env, args):
+    """Every public page with nginx bypassed and Django's content cache warm,
+    each against a baseline of its own size (shorter runs: there are many)."""
+    listing = subprocess.run(
+        [PYTHON, "tools/bench_inprocess.py", "--list"],
+        cwd=BASE_DIR, env=env, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    pages = [(f"{path}, drawn by the app", path) for path in listing.stdout.split()]
+    sizes, results = {}, {name: [] for name, _ in pages}
+    for _, path in pages:
+        sizes[path] = len(fetch(app.url(path)))  # and Django's cache is filled
+    print(
+        f"Every public page past nginx: wrk -t2 -c32 -d{args.app_duration}s, {args.rounds} rounds"
+    )
+    for _ in range(args.rounds):
+        for name, path in pages:
+            base = wrk(app.url(f"/_bench/baseline/{sizes[path]}/"), args.app_duration)
+            page = wrk(app.url(path), args.app_duration)
+            results[name].append((base, page))
+    worst = min(
+        statistics.median(page["rps"] / base["rps"] for base, page in rounds)
+        for rounds in results.values()
+    )
+    paths = {name: path for name, path in pages}
+    lowest = f"Lowest ratio of any public page: {worst:.2f}x (target 0.25x)"
+    return f"{table(results, sizes, paths)}\n{lowest}"
+
+
+def in_process(env):
+    """The cold (right after a publish) and warm in-process times of every page."""
+    return subprocess.run(
+        [PYTHON, "tools/bench_inprocess.py"],
+        cwd=BASE_DIR, env=env, check=True, capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
+
+
+def table(results, sizes, paths=None):
+    paths = paths or {name: path for name, path, _ in PAGES}
     header = (
         "| page | size | baseline req/s | page req/s | ratio | baseline p50 | page p50 "
         "| baseline p99 | page p99 | p99 ratio |"
